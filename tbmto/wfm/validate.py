@@ -1,0 +1,179 @@
+"""Input validation for the wave-function-matching engine.
+
+Every check raises :class:`ValueError` whose message names the offending argument
+(and block index) and states what is allowed, so that a caller assembling the
+block-tridiagonal secular matrix K = E − H from another model (e.g. the MTO
+K = P^α − S^α) gets an actionable message instead of a silent wrong S-matrix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+#: Relative tolerance for Hermiticity of onsite blocks: max|H − H†| ≤ tol · max(1, max|H|).
+HERMITIAN_RTOL = 1e-9
+
+
+def as_matrix(x: object, name: str) -> np.ndarray:
+    """Return ``x`` as a finite complex128 2-D array.
+
+    Parameters
+    ----------
+    x : array_like
+        Candidate matrix block.
+    name : str
+        Argument name used in the error message (e.g. ``"h_slab[3]"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Complex 2-D array (a copy only when a conversion is needed).
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 2-D numeric or contains NaN/inf.
+    """
+    try:
+        a = np.asarray(x, dtype=np.complex128)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric 2-D array, got {type(x).__name__}") from exc
+    if a.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array, got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} contains NaN or inf entries")
+    return a
+
+
+def check_hermitian(a: np.ndarray, name: str, rtol: float = HERMITIAN_RTOL) -> None:
+    """Raise ``ValueError`` unless ``a`` is square and Hermitian within ``rtol``.
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        Square block (energy units of the model, e.g. Ry).
+    name : str
+        Argument name for the message.
+    rtol : float
+        Allowed max|a − a†| relative to max(1, max|a|).
+    """
+    if a.shape[0] != a.shape[1]:
+        raise ValueError(f"{name} must be square, got shape {a.shape}")
+    if a.size == 0:
+        raise ValueError(f"{name} must have at least one orbital, got shape {a.shape}")
+    scale = max(1.0, float(np.max(np.abs(a))))
+    err = float(np.max(np.abs(a - a.conj().T)))
+    if err > rtol * scale:
+        raise ValueError(
+            f"{name} must be Hermitian: max|H - H^dagger| = {err:.3e} exceeds "
+            f"{rtol:.1e} * {scale:.3e}"
+        )
+
+
+def check_shape(a: np.ndarray, shape: tuple[int, int], name: str, what: str) -> None:
+    """Raise ``ValueError`` unless ``a.shape == shape``; ``what`` explains the expectation."""
+    if a.shape != shape:
+        raise ValueError(f"{name} must have shape {shape} ({what}), got {a.shape}")
+
+
+def check_energy(energy: object) -> float:
+    """Return the energy as a real float, rejecting complex or non-finite values.
+
+    The flux normalisation of the lead modes and the unitarity of S require a real
+    energy (retarded boundary conditions are imposed through the mode selection, not
+    through an imaginary part).
+    """
+    e = complex(np.asarray(energy).item()) if np.ndim(energy) == 0 else None
+    if e is None:
+        raise ValueError(f"energy must be a real scalar, got shape {np.shape(energy)}")
+    if e.imag != 0.0:
+        raise ValueError(f"energy must be real (got imaginary part {e.imag!r})")
+    if not np.isfinite(e.real):
+        raise ValueError(f"energy must be finite, got {e.real!r}")
+    return float(e.real)
+
+
+def validate_lead(h: object, v: object, side: str) -> tuple[np.ndarray, np.ndarray]:
+    """Validate one lead's onsite block ``h_<side>`` and hopping ``v_<side>``.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(h, v)`` as complex arrays; ``v = H_{j,j+1}`` must be square with the size of ``h``.
+    """
+    h_arr = as_matrix(h, f"h_{side}")
+    check_hermitian(h_arr, f"h_{side}")
+    v_arr = as_matrix(v, f"v_{side}")
+    n = h_arr.shape[0]
+    check_shape(v_arr, (n, n), f"v_{side}", f"H_(j,j+1) between two {n}-orbital cells of the {side} lead")
+    return h_arr, v_arr
+
+
+def validate_slab(
+    h_slab: Sequence[object],
+    v_slab: Sequence[object],
+    n_left: int,
+    n_right: int,
+    dh_slab: Sequence[object] | None = None,
+) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray] | None]:
+    """Validate the scattering-region blocks.
+
+    Parameters
+    ----------
+    h_slab : sequence of M array_like
+        Hermitian onsite blocks, sizes n_0 … n_{M−1}.
+    v_slab : sequence of M+1 array_like
+        ``v_slab[0]`` (n_left × n_0) = H_{last left cell, slab 0};
+        ``v_slab[i]`` (n_{i−1} × n_i) = H_{slab i−1, slab i};
+        ``v_slab[M]`` (n_{M−1} × n_right) = H_{slab M−1, first right cell}.
+    n_left, n_right : int
+        Block sizes of the leads.
+    dh_slab : sequence of M array_like, optional
+        Hermitian ∂H/∂θ onsite blocks with the shapes of ``h_slab``.
+
+    Returns
+    -------
+    tuple
+        Lists of complex arrays ``(h, v, dh)`` (``dh`` None when not given).
+    """
+    if isinstance(h_slab, np.ndarray) and h_slab.ndim == 2:
+        raise ValueError("h_slab must be a sequence of M >= 1 square blocks, got a single 2-D array")
+    try:
+        m = len(h_slab)
+    except TypeError as exc:
+        raise ValueError("h_slab must be a sequence of M >= 1 square blocks") from exc
+    if m < 1:
+        raise ValueError("h_slab must contain at least one layer (M >= 1)")
+    h = [as_matrix(b, f"h_slab[{i}]") for i, b in enumerate(h_slab)]
+    for i, b in enumerate(h):
+        check_hermitian(b, f"h_slab[{i}]")
+    try:
+        mv = len(v_slab)
+    except TypeError as exc:
+        raise ValueError("v_slab must be a sequence of M+1 coupling blocks") from exc
+    if mv != m + 1:
+        raise ValueError(f"v_slab must have M+1 = {m + 1} blocks for M = {m} slab layers, got {mv}")
+    sizes = [n_left] + [b.shape[0] for b in h] + [n_right]
+    labels = ["left lead"] + [f"slab layer {i}" for i in range(m)] + ["right lead"]
+    v = []
+    for i, b in enumerate(v_slab):
+        a = as_matrix(b, f"v_slab[{i}]")
+        check_shape(a, (sizes[i], sizes[i + 1]), f"v_slab[{i}]", f"H between {labels[i]} and {labels[i + 1]}")
+        v.append(a)
+    dh = None
+    if dh_slab is not None:
+        try:
+            md = len(dh_slab)
+        except TypeError as exc:
+            raise ValueError("dh_slab must be a sequence of M onsite blocks") from exc
+        if md != m:
+            raise ValueError(f"dh_slab must have M = {m} blocks (one per slab layer), got {md}")
+        dh = []
+        for i, b in enumerate(dh_slab):
+            a = as_matrix(b, f"dh_slab[{i}]")
+            check_shape(a, h[i].shape, f"dh_slab[{i}]", f"same as h_slab[{i}]")
+            check_hermitian(a, f"dh_slab[{i}]")
+            dh.append(a)
+    return h, v, dh
