@@ -1,0 +1,132 @@
+"""Unit conversions and derived observables of the scattering calculation.
+
+Conventions (DESIGN.md §4; seed Sec. IV):
+
+* conductance G = (e²/h) Tr t t† (spin summed), so a dimensionless ``G_e2h`` = Tr t t†;
+* Sharvin conductance G_Sh = (e²/h) N, N the number of propagating lead channels
+  (spin-orbitals, both spins) at E_F;
+* area-normalised quantities use the lateral supercell area A;
+* Gilbert damping from the dissipation T = Re Tr(∂S†/∂θ ∂S/∂θ) of a rigid rotation θ of all
+  moments (seed Eqs. 64–70), α = g T / (4π M) with M the total moment in μB.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "E2_OVER_H_SIEMENS",
+    "conductance_siemens",
+    "conductance_per_area",
+    "sharvin_conductance_per_area",
+    "area_resistance_ohm_m2",
+    "free_electron_sharvin_per_area",
+    "gilbert_alpha",
+]
+
+E2_OVER_H_SIEMENS: float = (1.602176634e-19) ** 2 / 6.62607015e-34
+"""Conductance quantum per spin e²/h in S (exact in SI 2019: 3.874045864...e−5 S)."""
+
+_NM2_TO_M2 = 1e-18
+
+
+def _positive(name: str, value) -> np.ndarray:
+    v = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(v)) or np.any(v <= 0):
+        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+    return v
+
+
+def _nonneg(name: str, value) -> np.ndarray:
+    v = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(v)) or np.any(v < 0):
+        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+    return v
+
+
+def conductance_siemens(G_e2h):
+    """G in S from G in units of e²/h: G = (e²/h) · G_e2h."""
+    return _nonneg("G_e2h", G_e2h) * E2_OVER_H_SIEMENS
+
+
+def conductance_per_area(G_e2h, area_nm2):
+    """Conductance per area in 10¹⁵ Ω⁻¹ m⁻².
+
+    G/A = (e²/h) G_e2h / (A · 10⁻¹⁸ m²) / 10¹⁵.
+
+    Parameters
+    ----------
+    G_e2h : float or array
+        Conductance in units of e²/h (divide by 2 first for a per-spin value of a
+        spin-degenerate system).
+    area_nm2 : float or array
+        Lateral area in nm².
+    """
+    G = _nonneg("G_e2h", G_e2h)
+    A = _positive("area_nm2", area_nm2)
+    return G * E2_OVER_H_SIEMENS / (A * _NM2_TO_M2) / 1e15
+
+
+def sharvin_conductance_per_area(n_modes, area_nm2, per_spin: bool = False):
+    """Sharvin conductance per area, (e²/h) N / A, in 10¹⁵ Ω⁻¹ m⁻².
+
+    Parameters
+    ----------
+    n_modes : float or array
+        Number of propagating channels N (k-averaged, spin-orbital count, both spins).
+    area_nm2 : float or array
+        Lateral area in nm².
+    per_spin : bool
+        Divide by 2 (spin-degenerate lead: channels per spin).
+    """
+    val = conductance_per_area(n_modes, area_nm2)
+    return val / 2.0 if per_spin else val
+
+
+def free_electron_sharvin_per_area(k_fermi_inv_angstrom: float):
+    """Free-electron Sharvin conductance per area and spin, (e²/h) k_F²/(4π), in 10¹⁵ Ω⁻¹ m⁻².
+
+    The number of channels per spin and area of a free-electron lead is the area of the
+    Fermi circle projection π k_F² divided by (2π)².
+    """
+    kf = float(_positive("k_fermi_inv_angstrom", k_fermi_inv_angstrom))
+    per_m2 = (kf * 1e10) ** 2 / (4.0 * math.pi)
+    return E2_OVER_H_SIEMENS * per_m2 / 1e15
+
+
+def area_resistance_ohm_m2(G_e2h, area_nm2):
+    """Area-resistance product A R = A / G in Ω m² (A in nm², G in e²/h)."""
+    G = _positive("G_e2h", G_e2h)
+    A = _positive("area_nm2", area_nm2)
+    return A * _NM2_TO_M2 / (G * E2_OVER_H_SIEMENS)
+
+
+def gilbert_alpha(T, moment_muB, g: float = 2.0):
+    """Dimensionless Gilbert damping from the scattering-matrix dissipation (seed Eqs. 64–70).
+
+    For a rigid rotation of all moments by an angle θ(t) about an axis ⊥ m, the energy pumped
+    into both leads is (Eq. 66, summed over leads α, β)
+
+        I^E = (ħ/4π) Σ Tr(Ṡ† Ṡ) = (ħ/4π) T θ̇²,   T = Re Tr(∂S†/∂θ ∂S/∂θ)   (Eqs. 67–68).
+
+    The Landau–Lifshitz–Gilbert dissipation of a magnet with total moment M μB is
+    (Eq. 64) P = (α M μB / γ) θ̇² with γ = g μB/ħ, i.e. P = α M ħ θ̇² / g. Equating P = I^E
+    (Eq. 70) gives
+
+        α = g T / (4π M).
+
+    Parameters
+    ----------
+    T : float or array
+        Dissipation trace, dimensionless (summed over the lateral supercell, k-averaged).
+    moment_muB : float or array
+        Total spin moment M of the magnetic region (same supercell) in μB, > 0.
+    g : float
+        Landé g factor (default 2).
+    """
+    Tv = _nonneg("T", T)
+    M = _positive("moment_muB", moment_muB)
+    gv = float(_positive("g", g))
+    return gv * Tv / (4.0 * math.pi * M)

@@ -1,0 +1,459 @@
+"""Lead | slab | lead structures for the transport calculations (ase, lengths in Å).
+
+An fcc crystal is stacked along the transport direction +z as a sequence of atomic layers:
+
+* ``direction="001"``: cubic axes x = [100], y = [010], z = [001]; square in-plane primitive
+  cell a₁ = (a/2, a/2, 0), a₂ = (−a/2, a/2, 0) (|a₁| = a/√2), layer spacing d = a/2, ABAB
+  stacking with the in-plane offset δ = (a₁ + a₂)/2 between consecutive layers.
+* ``direction="111"``: x ∥ [1−10], y ∥ [11−2], z ∥ [111]; hexagonal in-plane primitive cell
+  a₁ = (a/√2)(1, 0, 0), a₂ = (a/√2)(−1/2, √3/2, 0), layer spacing d = a/√3, ABC stacking
+  with δ = (a₁ + 2a₂)/3.
+
+In both cases layer ℓ+1 is layer ℓ translated by t = δ + d ẑ (modulo in-plane lattice vectors,
+positions are wrapped into the lateral cell). A lateral m × n supercell of the primitive
+in-plane cell is used; the lateral area A = |A₁ × A₂| with A₁ = m a₁, A₂ = n a₂.
+
+The atoms are ordered layer by layer (left lead buffer, slab, right lead buffer), inside a
+layer by (i₁, i₂) of the supercell in C order. Per-atom arrays:
+
+``magmom_dir``  (N, 3) unit magnetisation directions (lab frame; stored for every atom),
+``layer``       atomic-layer index, 0 = first slab layer, negative in the left buffer,
+``region``      0 left lead buffer, 1 slab, 2 right lead buffer.
+
+Disorder (DESIGN.md §3; seed Sec. IV A): exactly round(x·N) atoms of every minority species
+are distributed uniformly at random over the N slab sites, and frozen thermal disorder
+displaces every slab atom by u with each Cartesian component drawn from N(0, Δ²/3) so that
+Δ = sqrt(<|u|²>). Random numbers come from ``numpy.random.SeedSequence`` seeded by a pure
+function of (seed, system, L, config), never by Python's salted ``hash``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from ase import Atoms
+
+from tbmto.materials import atomic_number
+
+__all__ = [
+    "DIRECTIONS",
+    "REGION_LEFT",
+    "REGION_SLAB",
+    "REGION_RIGHT",
+    "lateral_cell",
+    "layer_translation",
+    "build_stack",
+    "set_magnetization",
+    "domain_wall",
+    "walker_profile",
+    "write_structure",
+    "read_structure",
+    "slab_rng",
+]
+
+DIRECTIONS: tuple[str, ...] = ("001", "111")
+"""Allowed transport directions of the fcc stack."""
+
+REGION_LEFT, REGION_SLAB, REGION_RIGHT = 0, 1, 2
+
+_INFO_KEY = "tbmto_info"
+
+
+def _primitive(direction: str, a: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """In-plane primitive vectors (2, 3), fractional stacking offset (2,), layer spacing (Å)."""
+    if direction == "001":
+        cell = np.array([[a / 2, a / 2, 0.0], [-a / 2, a / 2, 0.0]])
+        return cell, np.array([0.5, 0.5]), a / 2
+    if direction == "111":
+        s = a / math.sqrt(2.0)
+        cell = np.array([[s, 0.0, 0.0], [-s / 2, s * math.sqrt(3.0) / 2, 0.0]])
+        return cell, np.array([1.0 / 3.0, 2.0 / 3.0]), a / math.sqrt(3.0)
+    raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+
+
+def _check_direction(direction: str) -> str:
+    direction = str(direction)
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    return direction
+
+
+def _check_supercell(supercell: Sequence[int]) -> tuple[int, int]:
+    try:
+        m, n = supercell
+    except (TypeError, ValueError):
+        raise ValueError(f"supercell must be a pair of positive integers, got {supercell!r}") from None
+    for v in (m, n):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"supercell must be a pair of positive integers, got {supercell!r}")
+    return int(m), int(n)
+
+
+def lateral_cell(direction: str, lattice_constant: float, supercell: Sequence[int] = (1, 1)) -> np.ndarray:
+    """Lateral supercell vectors of the fcc stack.
+
+    Parameters
+    ----------
+    direction : {"001", "111"}
+        Transport direction.
+    lattice_constant : float
+        Cubic fcc lattice constant a (Å).
+    supercell : (int, int)
+        Multiples (m, n) of the primitive in-plane vectors.
+
+    Returns
+    -------
+    numpy.ndarray
+        (2, 3) rows A₁ = m a₁, A₂ = n a₂ in Å.
+    """
+    direction = _check_direction(direction)
+    m, n = _check_supercell(supercell)
+    if not lattice_constant > 0:
+        raise ValueError(f"lattice_constant must be > 0 Å, got {lattice_constant!r}")
+    cell, _, _ = _primitive(direction, float(lattice_constant))
+    return cell * np.array([[m], [n]], dtype=float)
+
+
+def layer_translation(direction: str, lattice_constant: float) -> np.ndarray:
+    """Translation t = δ + d ẑ (Å) mapping atomic layer ℓ onto layer ℓ + 1 of the ideal crystal."""
+    direction = _check_direction(direction)
+    cell, frac, d = _primitive(direction, float(lattice_constant))
+    t = frac @ cell
+    t[2] = d
+    return t
+
+
+def _stable_hash(text: str) -> int:
+    """64-bit integer from SHA-256 of ``text`` (stable across processes, unlike ``hash``)."""
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "little")
+
+
+def _system_name(system: str | None, composition: Mapping[str, float]) -> str:
+    if system is not None:
+        return str(system)
+    return "".join(f"{el}{composition[el]:.6g}" for el in sorted(composition))
+
+
+def slab_rng(seed: int, system: str, layers: int, config: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """Independent random generators for alloy occupation and displacements.
+
+    Both derive from ``SeedSequence([seed, sha256(system), layers, config])`` (spawned into two
+    children), so the occupation does not change when only Δ changes and the streams are
+    reproducible on any machine.
+
+    Returns
+    -------
+    (numpy.random.Generator, numpy.random.Generator)
+        Generator for the site occupation and generator for the displacements.
+    """
+    ss = np.random.SeedSequence([int(seed), _stable_hash(system), int(layers), int(config)])
+    occ, disp = ss.spawn(2)
+    return np.random.default_rng(occ), np.random.default_rng(disp)
+
+
+def _check_composition(composition: Mapping[str, float]) -> dict[str, float]:
+    if not isinstance(composition, Mapping) or len(composition) == 0:
+        raise ValueError(f"composition must be a non-empty mapping element -> fraction, got {composition!r}")
+    comp: dict[str, float] = {}
+    for el, x in composition.items():
+        atomic_number(el)  # ValueError for unknown elements
+        x = float(x)
+        if not 0.0 <= x <= 1.0:
+            raise ValueError(f"composition fraction of {el!r} must lie in [0, 1], got {x!r}")
+        comp[str(el)] = x
+    total = sum(comp.values())
+    if abs(total - 1.0) > 1e-9:
+        raise ValueError(f"composition fractions must sum to 1, got {total!r} for {comp!r}")
+    return comp
+
+
+def _occupation(comp: dict[str, float], n_sites: int, rng: np.random.Generator) -> list[str]:
+    """Exactly floor(x N + ½) atoms of every minority species, majority on the rest."""
+    order = sorted(comp, key=lambda el: (-comp[el], el))
+    majority, minorities = order[0], order[1:]
+    counts = {el: int(math.floor(comp[el] * n_sites + 0.5)) for el in minorities}
+    n_min = sum(counts.values())
+    if n_min > n_sites:
+        raise ValueError(f"composition {comp!r} needs {n_min} minority atoms on {n_sites} sites")
+    symbols = np.array([majority] * n_sites, dtype=object)
+    perm = rng.permutation(n_sites)
+    start = 0
+    for el in minorities:
+        symbols[perm[start:start + counts[el]]] = el
+        start += counts[el]
+    return [str(s) for s in symbols]
+
+
+def _unit(m: Sequence[float], name: str = "magnetization") -> np.ndarray:
+    v = np.asarray(m, dtype=float)
+    if v.shape != (3,) or not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} must be a finite 3-vector, got {m!r}")
+    norm = float(np.linalg.norm(v))
+    if norm < 1e-12:
+        raise ValueError(f"{name} must be non-zero, got {m!r}")
+    return v / norm
+
+
+def build_stack(
+    direction: str = "001",
+    supercell: Sequence[int] = (3, 3),
+    layers: int = 10,
+    lattice_constant: float = 3.548,
+    lead: str = "Cu",
+    composition: Mapping[str, float] | None = None,
+    delta: float = 0.0,
+    seed: int = 0,
+    config: int = 0,
+    magnetization: Sequence[float] = (0.0, 0.0, 1.0),
+    lead_layers: int = 4,
+    system: str | None = None,
+) -> Atoms:
+    """Build a lead | slab | lead fcc stack along +z.
+
+    Parameters
+    ----------
+    direction : {"001", "111"}
+        Transport direction (see the module docstring for the lab frame).
+    supercell : (int, int)
+        Lateral m × n supercell of the primitive in-plane cell.
+    layers : int
+        Number L ≥ 1 of atomic layers in the slab.
+    lattice_constant : float
+        Cubic lattice constant a in Å, shared by slab and leads (use
+        :func:`tbmto.materials.vegard_lattice_constant` for NiFe).
+    lead : str
+        Element of the ideal lead and of the buffer layers.
+    composition : mapping, optional
+        Slab composition {element: fraction}, fractions summing to 1. Default {"Ni": 0.8,
+        "Fe": 0.2}. Pure metals: {"Ni": 1.0}.
+    delta : float
+        RMS displacement Δ = sqrt(<|u|²>) of the slab atoms in Å (frozen thermal disorder,
+        seed Sec. IV A); each Cartesian component ~ N(0, Δ²/3). Leads stay ideal.
+    seed, config : int
+        Study seed and disorder-configuration index (≥ 0).
+    magnetization : 3-vector
+        Uniform magnetisation direction stored in ``magmom_dir`` (normalised).
+    lead_layers : int
+        Ideal lead atomic layers (≥ 0) kept on each side of the slab inside the structure.
+    system : str, optional
+        System label entering the random seed (default: built from the composition).
+
+    Returns
+    -------
+    ase.Atoms
+        cell = (A₁, A₂, (L + 2 lead_layers) d ẑ), pbc = (True, True, False); arrays
+        ``magmom_dir``, ``layer``, ``region``; ``info`` with direction, supercell,
+        lattice_constant_angstrom, layer_spacing_angstrom, cell2d, layer_translation_angstrom,
+        delta_angstrom, seed, config, composition, lead, lead_layers, system, n_slab_atoms.
+
+    Raises
+    ------
+    ValueError
+        For layers < 1, a bad supercell, an unknown direction or element, a composition not
+        summing to 1, delta < 0, negative lead_layers/seed/config or a zero magnetisation.
+    """
+    direction = _check_direction(direction)
+    m, n = _check_supercell(supercell)
+    if isinstance(layers, bool) or not isinstance(layers, (int, np.integer)) or layers < 1:
+        raise ValueError(f"layers must be an integer >= 1, got {layers!r}")
+    if isinstance(lead_layers, bool) or not isinstance(lead_layers, (int, np.integer)) or lead_layers < 0:
+        raise ValueError(f"lead_layers must be an integer >= 0, got {lead_layers!r}")
+    for name, v in (("seed", seed), ("config", config)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+    if not (isinstance(lattice_constant, (int, float, np.floating)) and lattice_constant > 0):
+        raise ValueError(f"lattice_constant must be > 0 Å, got {lattice_constant!r}")
+    if not (isinstance(delta, (int, float, np.floating)) and np.isfinite(delta) and delta >= 0):
+        raise ValueError(f"delta must be a finite RMS displacement >= 0 Å, got {delta!r}")
+    atomic_number(lead)
+    comp = _check_composition({"Ni": 0.8, "Fe": 0.2} if composition is None else composition)
+    mvec = _unit(magnetization)
+    layers, lead_layers = int(layers), int(lead_layers)
+    a = float(lattice_constant)
+    sysname = _system_name(system, comp)
+
+    prim, frac, d = _primitive(direction, a)
+    cell2d = prim * np.array([[m], [n]], dtype=float)
+    i1, i2 = np.meshgrid(np.arange(m), np.arange(n), indexing="ij")
+    grid = np.stack([i1.ravel(), i2.ravel()], axis=1).astype(float)  # (m n, 2)
+    n_lat = m * n
+
+    ell = np.arange(-lead_layers, layers + lead_layers)
+    # fractional in-plane offset of layer ℓ: ℓ·frac wrapped into [0, 1)
+    off = np.mod(np.outer(ell, frac), 1.0)  # (nlayers, 2)
+    off[np.isclose(off, 1.0)] = 0.0
+    fr = grid[None, :, :] + off[:, None, :]  # (nlayers, n_lat, 2)
+    pos = np.einsum("lak,kx->lax", fr, prim)
+    pos[:, :, 2] = ((ell + lead_layers) * d)[:, None]
+    pos = pos.reshape(-1, 3)
+    layer_idx = np.repeat(ell, n_lat)
+    region = np.where(layer_idx < 0, REGION_LEFT, np.where(layer_idx >= layers, REGION_RIGHT, REGION_SLAB))
+
+    slab = region == REGION_SLAB
+    n_slab = int(slab.sum())
+    rng_occ, rng_disp = slab_rng(seed, sysname, layers, config)
+    symbols = np.array([lead] * len(pos), dtype=object)
+    symbols[slab] = _occupation(comp, n_slab, rng_occ)
+    u = rng_disp.normal(0.0, float(delta) / math.sqrt(3.0), size=(n_slab, 3))
+    pos[slab] += u
+
+    atoms = Atoms(
+        symbols=[str(s) for s in symbols],
+        positions=pos,
+        cell=np.vstack([cell2d, [0.0, 0.0, (layers + 2 * lead_layers) * d]]),
+        pbc=(True, True, False),
+    )
+    atoms.arrays["magmom_dir"] = np.tile(mvec, (len(atoms), 1))
+    atoms.arrays["layer"] = layer_idx.astype(np.int64)
+    atoms.arrays["region"] = region.astype(np.int64)
+    t = frac @ prim
+    atoms.info.update(
+        direction=direction,
+        supercell=[m, n],
+        lattice_constant_angstrom=a,
+        layer_spacing_angstrom=d,
+        cell2d=cell2d.tolist(),
+        layer_translation_angstrom=[float(t[0]), float(t[1]), d],
+        delta_angstrom=float(delta),
+        seed=int(seed),
+        config=int(config),
+        composition=comp,
+        lead=str(lead),
+        lead_layers=lead_layers,
+        system=sysname,
+        n_slab_atoms=n_slab,
+        slab_layers=layers,
+    )
+    return atoms
+
+
+def set_magnetization(atoms: Atoms, m: Sequence[float]) -> Atoms:
+    """Copy of ``atoms`` with the uniform magnetisation direction m/|m| on every atom.
+
+    Raises
+    ------
+    ValueError
+        If m is not a finite non-zero 3-vector.
+    """
+    mvec = _unit(m, "m")
+    out = atoms.copy()
+    out.arrays["magmom_dir"] = np.tile(mvec, (len(out), 1))
+    return out
+
+
+def walker_profile(z: np.ndarray, center: float, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """Walker domain-wall profile (seed Sec. IV B).
+
+    f(z) = sech((z − r_w)/λ_w), g(z) = −tanh((z − r_w)/λ_w), with f² + g² = 1.
+
+    Parameters
+    ----------
+    z : array
+        Coordinates along the transport direction (Å).
+    center : float
+        Wall centre r_w (Å).
+    width : float
+        Wall width parameter λ_w > 0 (Å).
+    """
+    if not (np.isfinite(width) and width > 0):
+        raise ValueError(f"width must be a positive length in Å, got {width!r}")
+    x = (np.asarray(z, dtype=float) - float(center)) / float(width)
+    return 1.0 / np.cosh(x), -np.tanh(x)
+
+
+def domain_wall(atoms: Atoms, kind: str = "neel", center: float | None = None, width: float = 10.0) -> Atoms:
+    """Copy of ``atoms`` with a head-to-head Walker domain wall (seed Sec. IV B, Fig. 7).
+
+    With f, g from :func:`walker_profile` evaluated at each atom's z:
+    Néel m = (f, 0, g); rotated Néel m = (g, 0, f); Bloch m = (g, f, 0).
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+        Structure from :func:`build_stack`.
+    kind : {"neel", "rotated_neel", "bloch"}
+        Wall type.
+    center : float, optional
+        Wall centre r_w in Å (absolute z); default the middle of the slab.
+    width : float
+        λ_w in Å (> 0).
+    """
+    kinds = ("neel", "rotated_neel", "bloch")
+    if kind not in kinds:
+        raise ValueError(f"kind must be one of {kinds}, got {kind!r}")
+    z = atoms.positions[:, 2]
+    if center is None:
+        slab = np.asarray(atoms.arrays["region"]) == REGION_SLAB
+        zs = z[slab] if slab.any() else z
+        center = 0.5 * (zs.min() + zs.max())
+    if not np.isfinite(center):
+        raise ValueError(f"center must be a finite z coordinate in Å, got {center!r}")
+    f, g = walker_profile(z, center, width)
+    zero = np.zeros_like(f)
+    if kind == "neel":
+        mm = np.stack([f, zero, g], axis=1)
+    elif kind == "rotated_neel":
+        mm = np.stack([g, zero, f], axis=1)
+    else:
+        mm = np.stack([g, f, zero], axis=1)
+    out = atoms.copy()
+    out.arrays["magmom_dir"] = mm / np.linalg.norm(mm, axis=1, keepdims=True)
+    return out
+
+
+def _jsonable(v):
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if isinstance(v, Mapping):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def write_structure(atoms: Atoms, path: str | os.PathLike) -> None:
+    """Write ``atoms`` to extended XYZ atomically (temporary file + rename).
+
+    ``info`` is stored JSON-encoded under a single key so that strings such as "001", None,
+    dicts and lists round-trip exactly; per-atom arrays are written as extxyz columns.
+    """
+    import ase.io
+
+    path = os.fspath(path)
+    out = atoms.copy()
+    out.info = {_INFO_KEY: json.dumps(_jsonable(dict(atoms.info)), sort_keys=True)}
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".extxyz", dir=directory)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            ase.io.write(fh, out, format="extxyz")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_structure(path: str | os.PathLike) -> Atoms:
+    """Read a structure written by :func:`write_structure` (info decoded from JSON)."""
+    import ase.io
+
+    atoms = ase.io.read(os.fspath(path), format="extxyz")
+    raw = atoms.info.pop(_INFO_KEY, None)
+    if raw is not None:
+        atoms.info.update(json.loads(raw))
+    for key in ("layer", "region"):
+        if key in atoms.arrays:
+            atoms.arrays[key] = np.asarray(atoms.arrays[key], dtype=np.int64)
+    return atoms
