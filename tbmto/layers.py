@@ -1,0 +1,469 @@
+"""Principal layers and k∥ Bloch sums: the block-tridiagonal secular matrix for the WFM engine.
+
+The MTO secular matrix of a lead | scattering region | lead stack is K = P^α(E) − S^α(k∥)
+(DESIGN.md §2–3). The WFM engine (:func:`tbmto.wfm.smatrix`) uses K = E − H with
+H_{j,j+1} = v, so we pass the Hermitian H = S^α(k∥) − P^α(E) at E = 0.
+
+Geometry (``tbmto.structure``): atomic layers ℓ stacked along +z; layer ℓ+1 is layer ℓ
+translated by t = δ + d ẑ (modulo lateral lattice vectors). Everything in the Atoms object
+(left lead buffer, slab, right lead buffer) is the *scattering region*: the buffer layers see
+the displaced slab atoms through screening. The semi-infinite leads continue the first
+(last) atomic layer by exact translations −q t (+q t), q = 1, 2, …, in the same atom order,
+so that the lead principal layer (PL) next to the scattering region and the ideal-lead
+blocks (h, v) share one orbital order and one Bloch gauge.
+
+Principal layers: the PL thickness n_PL (atomic layers) is the interaction range, the largest
+|Δℓ| over the S^α pairs kept (fcc(001) with the 2-shell cutoff: 2; fcc(111): 1). The
+scattering-region layers are grouped from the left into PLs of n_PL layers; a remainder
+smaller than n_PL is merged into the PL holding the last slab layer, so that couplings remain
+between neighbouring PLs only.
+
+Screening clusters: S^α pairs come from :func:`tbmto.lmto.structure_constants.screened_pairs`
+on the scattering region padded on both sides with ideal lead layers (n_PL + ⌈R_cl/d⌉ + 1
+layers), so that the buffer and the lead PL next to it have complete clusters. The ideal
+lead blocks come from a separate perfect-lead stack built from the same reference layer.
+
+Orbital order (docs/interfaces.md): inside a PL, atoms in PL order, then spin σ (↑/↓ along
+global z), then L (9): index 18·a + 9σ + L — the [atom][spin][L] order, i.e. the 18 × 18
+per-atom blocks of :func:`tbmto.lmto.potential_functions.onsite_p` sit on the diagonal.
+S^α is spin independent: S ⊗ 1₂ in this order.
+
+Bloch sums (lattice-translation gauge of ``tbmto.lmto``):
+S_{iL, jL'}(k∥) = Σ_T S^α_{iL, (j+T)L'} e^{i k∥·T}, T = shift @ cell2d, evaluated for all pairs
+at once as a sparse (slots × pairs) matrix times the phase vector.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse
+from ase import Atoms
+
+from tbmto.lmto.structure_constants import SCREENING_ALPHA, Pairs, screened_pairs
+from tbmto.potentials import fcc_wigner_seitz_radius
+
+__all__ = [
+    "LayeredSystem",
+    "HamiltonianBlocks",
+    "build_layered_system",
+    "principal_layer_sizes",
+    "spinful",
+    "kmesh",
+    "PAIR_CUTOFF_W",
+    "PAIR_CLUSTER_RADIUS_W",
+]
+
+try:  # defaults of the lmto engineer (units of w)
+    from tbmto.lmto.structure_constants import PAIR_CLUSTER_RADIUS_W, PAIR_CUTOFF_W
+except ImportError:  # pragma: no cover - older lmto without the constants
+    PAIR_CUTOFF_W, PAIR_CLUSTER_RADIUS_W = 2.85, 3.8
+
+
+def principal_layer_sizes(n_layers: int, n_pl: int, last_slab_offset: int) -> list[int]:
+    """Sizes (in atomic layers) of the PLs of a scattering region.
+
+    Parameters
+    ----------
+    n_layers : int
+        Atomic layers in the scattering region (≥ n_pl).
+    n_pl : int
+        Interaction range in atomic layers (≥ 1).
+    last_slab_offset : int
+        Position (0-based, from the left end) of the last slab layer; the remainder
+        n_layers mod n_pl is merged into the PL containing it.
+
+    Returns
+    -------
+    list of int
+        PL sizes from left to right, each ≥ n_pl, summing to n_layers.
+    """
+    if n_pl < 1:
+        raise ValueError(f"n_pl must be >= 1, got {n_pl}")
+    if n_layers < n_pl:
+        raise ValueError(
+            f"the scattering region has {n_layers} atomic layers, fewer than the interaction "
+            f"range of {n_pl} layers; add lead_layers"
+        )
+    m, r = divmod(n_layers, n_pl)
+    sizes = [n_pl] * m
+    c = min(max(last_slab_offset, 0) // n_pl, m - 1)
+    sizes[c] += r
+    return sizes
+
+
+def spinful(s: np.ndarray, n_row: int, n_col: int) -> np.ndarray:
+    """S ⊗ 1₂ in [atom][spin][L] order.
+
+    Parameters
+    ----------
+    s : ndarray (9 n_row, 9 n_col)
+        Spinless block, orbital index 9a + L.
+    n_row, n_col : int
+        Atom counts.
+
+    Returns
+    -------
+    ndarray (18 n_row, 18 n_col), complex
+        Index 18a + 9σ + L, δ_σσ′ S.
+    """
+    s4 = np.asarray(s).reshape(n_row, 9, n_col, 9)
+    out = np.zeros((n_row, 2, 9, n_col, 2, 9), dtype=complex)
+    out[:, 0, :, :, 0, :] = s4
+    out[:, 1, :, :, 1, :] = s4
+    return out.reshape(18 * n_row, 18 * n_col)
+
+
+def _block_diag_add(h: np.ndarray, onsite: np.ndarray, sign: float = 1.0) -> None:
+    """h[18a:18a+18, 18a:18a+18] += sign · onsite[a] in place (vectorised)."""
+    n = onsite.shape[0]
+    h6 = h.reshape(n, 18, n, 18)
+    ar = np.arange(n)
+    h6[ar, :, ar, :] += sign * onsite
+
+
+def block_diag(onsite: np.ndarray) -> np.ndarray:
+    """Dense block-diagonal matrix of per-atom 18 × 18 blocks (natoms, 18, 18)."""
+    n = onsite.shape[0]
+    out = np.zeros((18 * n, 18 * n), dtype=complex)
+    _block_diag_add(out, onsite)
+    return out
+
+
+class _BlockSum:
+    """Bloch sums of a pair subset into a list of dense spinless blocks.
+
+    Every pair p contributes block_p e^{ik·T_p} to block b_p at local atoms (r_p, c_p).
+    Stored as a sparse matrix W (slots × pairs) so one k costs two sparse mat-vecs.
+    """
+
+    def __init__(self, shapes, bid, row, col, trans, blocks):
+        self.shapes = [(int(a), int(b)) for a, b in shapes]
+        sizes = np.array([a * b * 81 for a, b in self.shapes], dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)])
+        npairs = len(bid)
+        nr = np.array([s[1] for s in self.shapes], dtype=np.int64)
+        base = self.offsets[bid] + (row * nr[bid] + col) * 81
+        slot = base[:, None] + np.arange(81)[None, :]
+        self.W = scipy.sparse.csr_matrix(
+            (np.asarray(blocks, dtype=float).reshape(-1), (slot.reshape(-1), np.repeat(np.arange(npairs), 81))),
+            shape=(int(self.offsets[-1]), npairs),
+        )
+        self.trans = np.asarray(trans, dtype=float)  # (npairs, 3) Å
+        self.npairs = npairs
+
+    def __call__(self, k: np.ndarray) -> list[np.ndarray]:
+        ph = self.trans @ np.asarray(k, dtype=float)
+        out = self.W @ np.cos(ph) + 1j * (self.W @ np.sin(ph))
+        res = []
+        for (a, b), o in zip(self.shapes, self.offsets[:-1]):
+            res.append(out[o:o + a * b * 81].reshape(a, b, 9, 9).transpose(0, 2, 1, 3).reshape(9 * a, 9 * b))
+        return res
+
+
+@dataclass(frozen=True)
+class HamiltonianBlocks:
+    """Blocks of H = S^α(k∥) − P^α(E) for :func:`tbmto.wfm.smatrix` (dimensionless).
+
+    ``v_slab`` has M + 1 entries: v_slab[0] couples the left lead PL to scattering PL 0 and
+    v_slab[M] the last scattering PL to the right lead PL.
+    """
+
+    h_left: np.ndarray
+    v_left: np.ndarray
+    h_slab: list[np.ndarray]
+    v_slab: list[np.ndarray]
+    h_right: np.ndarray
+    v_right: np.ndarray
+
+
+@dataclass
+class LayeredSystem:
+    """Principal-layer partition and S^α pair tables of one structure (k∥ independent).
+
+    Attributes
+    ----------
+    cell2d : ndarray (2, 3)
+        Lateral supercell vectors (Å).
+    n_pl_layers : int
+        Interaction range / PL thickness in atomic layers.
+    pl_atoms : list of ndarray
+        Atom indices (into the Atoms object) of every scattering PL, in orbital order.
+    left_lead_atoms, right_lead_atoms : ndarray
+        For every atom of the left (right) lead PL, the index of the Atoms atom it is a
+        translate of (species and magnetisation source), in lead orbital order.
+    n_pairs : int
+        Number of S^α pairs used by the scattering-region blocks.
+    timings : dict
+        Seconds spent in ``screened_pairs`` for the padded structure and the two leads.
+    """
+
+    cell2d: np.ndarray
+    n_pl_layers: int
+    pl_atoms: list[np.ndarray]
+    left_lead_atoms: np.ndarray
+    right_lead_atoms: np.ndarray
+    n_pairs: int
+    _scat: _BlockSum
+    _left: _BlockSum
+    _right: _BlockSum
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def n_pl(self) -> int:
+        """Number M of scattering-region principal layers."""
+        return len(self.pl_atoms)
+
+    def salpha_blocks(self, k) -> tuple[list, list, tuple, tuple]:
+        """Spinless S^α(k∥) blocks.
+
+        Parameters
+        ----------
+        k : array (3,)
+            Cartesian k∥ in 1/Å (z component ignored by the lateral translations).
+
+        Returns
+        -------
+        (h, v, (h_L, v_L), (h_R, v_R))
+            Diagonal blocks of the M scattering PLs, the M+1 couplings, and the ideal-lead
+            onsite and PL → next-PL blocks, orbital index 9a + L.
+        """
+        m = self.n_pl
+        blocks = self._scat(k)
+        return blocks[:m], blocks[m:], tuple(self._left(k)), tuple(self._right(k))
+
+    def hamiltonian_blocks(self, k, p_scat: np.ndarray, p_left: np.ndarray, p_right: np.ndarray) -> HamiltonianBlocks:
+        """H = S^α(k∥) ⊗ 1₂ − P^α blocks in [atom][spin][L] order.
+
+        Parameters
+        ----------
+        k : array (3,)
+            k∥ in 1/Å.
+        p_scat : ndarray (natoms, 18, 18)
+            P^α(E) of every atom of the Atoms object (index order of the Atoms).
+        p_left, p_right : ndarray (n_lead_pl_atoms, 18, 18)
+            P^α(E) of the atoms of the left/right lead PL in lead orbital order.
+        """
+        h0, v0, (hl, vl), (hr, vr) = self.salpha_blocks(k)
+        h_slab = []
+        for blk, at in zip(h0, self.pl_atoms):
+            n = len(at)
+            h = spinful(blk, n, n)
+            _block_diag_add(h, p_scat[at], -1.0)
+            h_slab.append(h)
+        sizes = [len(self.left_lead_atoms)] + [len(a) for a in self.pl_atoms] + [len(self.right_lead_atoms)]
+        v_slab = [spinful(blk, sizes[i], sizes[i + 1]) for i, blk in enumerate(v0)]
+        nl, nr = len(self.left_lead_atoms), len(self.right_lead_atoms)
+        h_left = spinful(hl, nl, nl)
+        _block_diag_add(h_left, p_left, -1.0)
+        h_right = spinful(hr, nr, nr)
+        _block_diag_add(h_right, p_right, -1.0)
+        return HamiltonianBlocks(
+            h_left=h_left, v_left=spinful(vl, nl, nl), h_slab=h_slab, v_slab=v_slab,
+            h_right=h_right, v_right=spinful(vr, nr, nr),
+        )
+
+    def onsite_blocks(self, per_atom: np.ndarray) -> list[np.ndarray]:
+        """Per-PL dense block-diagonal matrices of per-atom (natoms, 18, 18) blocks."""
+        return [block_diag(per_atom[at]) for at in self.pl_atoms]
+
+
+def _info(atoms: Atoms, key: str):
+    if key not in atoms.info:
+        raise ValueError(f"atoms.info lacks {key!r}; build the structure with tbmto.structure.build_stack")
+    return atoms.info[key]
+
+
+def _pairs_in(positions, w, cell2d, cutoff, cluster_radius, alpha) -> Pairs:
+    return screened_pairs(positions, w, cell2d=cell2d, cutoff=cutoff, cluster_radius=cluster_radius, alpha=alpha)
+
+
+def _ideal_lead(ref: np.ndarray, t: np.ndarray, n_pl: int, n_pad: int, w, cell2d, cutoff, cluster_radius, alpha):
+    """Onsite and PL→next-PL S^α pair tables of a perfect lead whose PL 0 is layers ref + q t, q < n_pl."""
+    nat = len(ref)
+    qs = np.arange(-n_pad, 2 * n_pl + n_pad)
+    pos = (ref[None, :, :] + qs[:, None, None] * t[None, None, :]).reshape(-1, 3)
+    lay = np.repeat(qs, nat)
+    pairs = _pairs_in(pos, w, cell2d, cutoff, cluster_radius, alpha)
+    pl = np.where((lay >= 0) & (lay < n_pl), 0, np.where((lay >= n_pl) & (lay < 2 * n_pl), 1, -1))
+    local = np.where(pl >= 0, np.arange(len(lay)) - np.where(pl == 1, n_pl * nat, 0) - (n_pad * nat), -1)
+    pi, pj = pl[pairs.i], pl[pairs.j]
+    keep = (pi == 0) & ((pj == 0) | (pj == 1))
+    bid = np.where(pj[keep] == 0, 0, 1)
+    n = n_pl * nat
+    return _BlockSum(
+        [(n, n), (n, n)], bid, local[pairs.i[keep]], local[pairs.j[keep]],
+        pairs.shift[keep] @ cell2d, pairs.block[keep],
+    )
+
+
+def build_layered_system(
+    atoms: Atoms,
+    w: float | None = None,
+    cutoff: float | None = None,
+    cluster_radius: float | None = None,
+    alpha=SCREENING_ALPHA,
+) -> LayeredSystem:
+    """Screened S^α pairs and principal layers of a lead | slab | lead structure.
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+        Structure from :func:`tbmto.structure.build_stack` (arrays ``layer``, ``region``;
+        info ``cell2d``, ``layer_spacing_angstrom``, ``layer_translation_angstrom``,
+        ``lattice_constant_angstrom``). The outermost atomic layers must be ideal lead
+        (``lead_layers`` ≥ 1).
+    w : float, optional
+        Average Wigner–Seitz radius (Å); default fcc w = a (3/16π)^{1/3}.
+    cutoff, cluster_radius : float, optional
+        S^α pair range and screening-cluster radius (Å); defaults 2.85 w and 3.8 w
+        (``tbmto.lmto.structure_constants.PAIR_CUTOFF_W``, ``PAIR_CLUSTER_RADIUS_W``).
+    alpha : sequence of 3 floats
+        Screening constants.
+
+    Returns
+    -------
+    LayeredSystem
+    """
+    for key in ("layer", "region"):
+        if key not in atoms.arrays:
+            raise ValueError(f"atoms lacks the per-atom array {key!r}; use tbmto.structure.build_stack")
+    a = float(_info(atoms, "lattice_constant_angstrom"))
+    cell2d = np.asarray(_info(atoms, "cell2d"), dtype=float)
+    d = float(_info(atoms, "layer_spacing_angstrom"))
+    t = np.asarray(_info(atoms, "layer_translation_angstrom"), dtype=float)
+    if w is None:
+        w = fcc_wigner_seitz_radius(a)
+    if not (w > 0):
+        raise ValueError(f"w must be > 0 Å, got {w!r}")
+    cutoff = PAIR_CUTOFF_W * w if cutoff is None else float(cutoff)
+    cluster_radius = max(PAIR_CLUSTER_RADIUS_W * w, cutoff) if cluster_radius is None else float(cluster_radius)
+    if not (cutoff > 0 and cluster_radius >= cutoff):
+        raise ValueError(f"need 0 < cutoff <= cluster_radius, got cutoff={cutoff!r}, cluster_radius={cluster_radius!r}")
+
+    layer = np.asarray(atoms.arrays["layer"], dtype=np.int64)
+    region = np.asarray(atoms.arrays["region"], dtype=np.int64)
+    lmin, lmax = int(layer.min()), int(layer.max())
+    first = np.flatnonzero(layer == lmin)
+    last = np.flatnonzero(layer == lmax)
+    if np.any(region[first] == 1) or np.any(region[last] == 1):
+        raise ValueError("atoms: the outermost atomic layers must be ideal lead (lead_layers >= 1)")
+    if len(first) != len(last):
+        raise ValueError("atoms: first and last atomic layers must hold the same number of atoms")
+    slab_layers = np.unique(layer[region == 1])
+    if slab_layers.size == 0:
+        raise ValueError("atoms has no slab atoms (region == 1)")
+    present = np.unique(layer)
+    if present.size != lmax - lmin + 1:
+        raise ValueError("atoms: atomic layer indices must be consecutive")
+
+    # padded structure: scattering region + ideal lead layers on both sides
+    pos0 = atoms.positions
+    n_pl_max = int(math.ceil(cutoff / d)) + 1
+    n_pad = n_pl_max + int(math.ceil(cluster_radius / d)) + 1
+    q = np.arange(1, n_pad + 1)
+    left_pad = (pos0[first][None] - q[::-1, None, None] * t).reshape(-1, 3)
+    right_pad = (pos0[last][None] + q[:, None, None] * t).reshape(-1, 3)
+    nf = len(first)
+    pos = np.vstack([left_pad, pos0, right_pad])
+    lay = np.concatenate([np.repeat(lmin - q[::-1], nf), layer, np.repeat(lmax + q, nf)])
+    off = len(left_pad)
+    t0 = time.perf_counter()
+    pairs = _pairs_in(pos, w, cell2d, cutoff, cluster_radius, alpha)
+    t_pairs = time.perf_counter() - t0
+
+    n_pl = int(np.max(np.abs(lay[pairs.i] - lay[pairs.j])))
+    n_pl = max(n_pl, 1)
+    if n_pl > n_pl_max:
+        raise ValueError(
+            f"S^alpha pairs couple atomic layers {n_pl} apart, more than the padding allows "
+            f"({n_pl_max}); displacements too large for the layer spacing {d:.3f} Å"
+        )
+    n_layers = lmax - lmin + 1
+    sizes = principal_layer_sizes(n_layers, n_pl, int(slab_layers.max()) - lmin)
+    bounds = np.concatenate([[lmin], lmin + np.cumsum(sizes)])  # PL p: bounds[p] <= ℓ < bounds[p+1]
+    m = len(sizes)
+    # PL index of every padded atom: −1 left lead PL, M right lead PL, else −2 (ignored)
+    pl = np.searchsorted(bounds, lay, side="right") - 1
+    pl = np.where(lay < lmin, np.where(lay >= lmin - n_pl, -1, -2), pl)
+    pl = np.where(lay > lmax, np.where(lay <= lmax + n_pl, m, -2), pl)
+    # atoms in every PL, in orbital order (layer by layer, atom order inside a layer)
+    order = np.lexsort((np.arange(len(lay)), lay))
+    pl_sorted = pl[order]
+    members = {p: order[pl_sorted == p] for p in range(-1, m + 1)}
+    local = np.full(len(lay), -1, dtype=np.int64)
+    for p, idx in members.items():
+        local[idx] = np.arange(len(idx))
+    pi, pj = pl[pairs.i], pl[pairs.j]
+    valid = (pi >= -1) & (pj >= -1)
+    if np.any(valid & (np.abs(pi - pj) > 1)):
+        raise ValueError("S^alpha couples non-neighbouring principal layers (internal error)")
+    diag = valid & (pi == pj) & (pi >= 0) & (pi < m)
+    upper = valid & (pj == pi + 1)
+    sel = diag | upper
+    bid = np.where(diag[sel], pi[sel], m + pj[sel])  # diag: p; coupling (p−1 → p): m + p
+    shapes = [(len(members[p]), len(members[p])) for p in range(m)]
+    shapes += [(len(members[p - 1]), len(members[p])) for p in range(0, m + 1)]
+    scat = _BlockSum(shapes, bid, local[pairs.i[sel]], local[pairs.j[sel]],
+                     pairs.shift[sel] @ cell2d, pairs.block[sel])
+    pl_atoms = [members[p] - off for p in range(m)]
+    if any(np.any(a < 0) or np.any(a >= len(atoms)) for a in pl_atoms):
+        raise ValueError("internal error: scattering PL contains padding atoms")
+
+    # ideal leads: lead PL atoms are translates of the first / last layer
+    n_pad_lead = int(math.ceil(cluster_radius / d)) + 1
+    t0 = time.perf_counter()
+    left = _ideal_lead(pos0[first] - n_pl * t, t, n_pl, n_pad_lead, w, cell2d, cutoff, cluster_radius, alpha)
+    right = _ideal_lead(pos0[last] + t, t, n_pl, n_pad_lead, w, cell2d, cutoff, cluster_radius, alpha)
+    t_leads = time.perf_counter() - t0
+    return LayeredSystem(
+        cell2d=cell2d,
+        n_pl_layers=n_pl,
+        pl_atoms=pl_atoms,
+        left_lead_atoms=np.tile(first, n_pl),
+        right_lead_atoms=np.tile(last, n_pl),
+        n_pairs=int(sel.sum()),
+        _scat=scat,
+        _left=left,
+        _right=right,
+        timings={"salpha_pairs_s": t_pairs, "salpha_lead_pairs_s": t_leads,
+                 "n_padded_atoms": int(len(pos))},
+    )
+
+
+def kmesh(cell2d: np.ndarray, n: tuple[int, int]) -> np.ndarray:
+    """Uniform shifted k∥ mesh of the 2D Brillouin zone of ``cell2d``.
+
+    k = ((i + ½)/n₁) B₁ + ((j + ½)/n₂) B₂, i < n₁, j < n₂, with B_a · A_b = 2π δ_ab. The
+    half-step offset is the same fraction of the mesh step for every cell, so the mesh of an
+    m × m supercell with n × n points folds exactly onto the (m n) × (m n) mesh of the
+    primitive cell; no k → −k reduction is made.
+
+    Parameters
+    ----------
+    cell2d : ndarray (2, 3)
+        Lateral lattice vectors (Å).
+    n : (int, int)
+        Mesh size.
+
+    Returns
+    -------
+    ndarray (n₁ n₂, 3)
+        Cartesian k∥ in 1/Å (z = 0), in C order over (i, j).
+    """
+    try:
+        n1, n2 = (int(x) for x in n)
+    except (TypeError, ValueError):
+        raise ValueError(f"kmesh must be a pair of positive integers, got {n!r}") from None
+    if n1 < 1 or n2 < 1 or tuple(n) != (n1, n2):
+        raise ValueError(f"kmesh must be a pair of positive integers, got {n!r}")
+    A = np.asarray(cell2d, dtype=float)
+    # reciprocal vectors in the plane of A: B = 2π (A A^T)^{-1} A
+    B = 2.0 * np.pi * np.linalg.solve(A @ A.T, A)
+    f1 = (np.arange(n1) + 0.5) / n1
+    f2 = (np.arange(n2) + 0.5) / n2
+    g1, g2 = np.meshgrid(f1, f2, indexing="ij")
+    return g1.reshape(-1, 1) * B[0] + g2.reshape(-1, 1) * B[1]
