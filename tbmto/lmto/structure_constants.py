@@ -30,6 +30,7 @@ from functools import lru_cache
 from math import pi
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse
 from scipy.spatial import cKDTree
 
@@ -156,7 +157,8 @@ def canonical(d: np.ndarray, w: float) -> np.ndarray:
         raise ValueError("d contains a zero vector: the on-site canonical block is not defined")
     y = real_harmonics(d, 4)
     radial = (w / dist)[..., None] ** (l_of_index(4) + 1)
-    return np.einsum("abc,...c->...ab", _canonical_prefactor(2), y * radial)
+    fac = _canonical_prefactor(2).reshape(81, 25)
+    return ((y * radial).reshape(-1, 25) @ fac.T).reshape(d.shape[:-1] + (9, 9))
 
 
 def screen_cluster(positions: np.ndarray, w: float, alpha=SCREENING_ALPHA) -> np.ndarray:
@@ -181,7 +183,7 @@ def screen_cluster(positions: np.ndarray, w: float, alpha=SCREENING_ALPHA) -> np
     pos = _check_positions(positions)
     a_orb = _check_alpha(alpha)[l_of_index(2)]
     n = pos.shape[0]
-    s0 = _cluster_s0(pos[None], _check_w(w))[0].transpose(0, 2, 1, 3).reshape(9 * n, 9 * n)
+    s0 = _cluster_s0(pos[None], _check_w(w))[0]
     m = np.eye(9 * n) - s0 * np.tile(a_orb, n)[None, :]
     sa = np.linalg.solve(m, s0).T  # (1 − S⁰α)⁻¹ S⁰ = (S^α)ᵀ
     return sa.reshape(n, 9, n, 9).transpose(0, 2, 1, 3)
@@ -197,20 +199,28 @@ def _check_positions(positions, name: str = "positions") -> np.ndarray:
 
 
 def _cluster_s0(geom: np.ndarray, w: float) -> np.ndarray:
-    """S⁰ blocks (B, n, n, 9, 9) of stacked clusters (B, n, 3); zero on-site blocks."""
+    """S⁰ matrices (B, 9n, 9n) of stacked clusters (B, n, 3), index 9·atom + L.
+
+    On-site blocks are zero; only the pairs a < b are evaluated, S⁰[b, a] = S⁰[a, b]ᵀ.
+    """
     b, n, _ = geom.shape
-    d = geom[:, None, :, :] - geom[:, :, None, :]  # d[a, b] = r_b − r_a
-    eye = np.eye(n, dtype=bool)
-    d[:, eye] = 1.0  # placeholder for the on-site blocks, zeroed below
+    ia, ib = np.triu_indices(n, 1)
+    d = geom[:, ib, :] - geom[:, ia, :]  # r_b − r_a
     if np.any(np.linalg.norm(d, axis=-1) < 1e-12 * w):
         raise ValueError("positions contain coincident atoms")
-    s0 = canonical(d, w)
-    s0[:, eye] = 0.0
-    return s0
+    s = canonical(d, w).transpose(1, 0, 2, 3)  # (npair, B, 9, 9)
+    s0 = np.zeros((b, n, 9, n, 9))
+    s0[:, ia, :, ib, :] = s
+    s0[:, ib, :, ia, :] = s.swapaxes(-1, -2)
+    return s0.reshape(b, 9 * n, 9 * n)
 
 
 def _screen_centre_rows(geom: np.ndarray, w: float, alpha: np.ndarray) -> np.ndarray:
     """Rows of the centre atom (index 0) of S^α for stacked clusters.
+
+    Row 0 of S^α = S⁰(1 − αS⁰)⁻¹ is column 0 of (1 − S⁰α)⁻¹S⁰. With β = α^½ this is
+    β⁻¹(1 − βS⁰β)⁻¹βS⁰[:, 0], a symmetric system that is positive definite for sensible
+    screening constants (Cholesky); otherwise (or when some α_l = 0) LU is used.
 
     Parameters
     ----------
@@ -222,13 +232,28 @@ def _screen_centre_rows(geom: np.ndarray, w: float, alpha: np.ndarray) -> np.nda
     """
     b, n, _ = geom.shape
     a_orb = np.tile(alpha[l_of_index(2)], n)
+    beta = np.sqrt(a_orb)
+    diag = np.arange(9 * n)
     out = np.empty((b, n, 9, 9))
     chunk = max(1, _SOLVE_BATCH_ELEMENTS // (81 * n * n))
     for start in range(0, b, chunk):
         sl = slice(start, min(b, start + chunk))
-        s0 = _cluster_s0(geom[sl], w).transpose(0, 1, 3, 2, 4).reshape(-1, 9 * n, 9 * n)
-        m = np.eye(9 * n)[None] - s0 * a_orb[None, None, :]
-        x = np.linalg.solve(m, s0[:, :, :9])  # column 0 of (1 − S⁰α)⁻¹ S⁰ = row 0 of S^α
+        s0 = _cluster_s0(geom[sl], w)
+        rhs = s0[:, :, :9].copy()
+        x = None
+        if np.all(beta > 0.0):
+            m = s0 * (-np.outer(beta, beta))[None]
+            m[:, diag, diag] += 1.0
+            try:
+                x = scipy.linalg.solve(m, beta[None, :, None] * rhs, assume_a="pos",
+                                       check_finite=False)
+                x /= beta[None, :, None]
+            except np.linalg.LinAlgError:
+                x = None
+        if x is None:
+            m = s0 * (-a_orb)[None, None, :]
+            m[:, diag, diag] += 1.0
+            x = np.linalg.solve(m, rhs)
         out[sl] = x.reshape(-1, n, 9, 9).transpose(0, 1, 3, 2)
     return out
 
