@@ -1,0 +1,65 @@
+"""tbmto workflow: config → potentials → structures → transport → fits/tables → figures.
+
+    snakemake --cores 2                                   # embedded default (configs/default.yaml)
+    snakemake --cores 2 --configfile configs/nife_alloys.yaml
+    snakemake --profile workflow/profiles/slurm --configfile configs/ni_thermal.yaml
+    snakemake --report report.html                        # figures + captions
+
+Rules only call the `tbmto` command line (no physics here). Layout and keys:
+docs/configuration.md.
+"""
+
+import os
+
+from snakemake.utils import min_version, validate
+
+from tbmto.config import expand_plan, validate_config
+
+min_version("8.0")
+
+# The embedded default is loaded only when no --configfile is given, so a study config is
+# never merged with the default study (snakemake would otherwise merge the two mappings).
+if not workflow.overwrite_configfiles:
+
+    configfile: os.path.join(workflow.basedir, "configs", "default.yaml")
+
+
+# Readable errors first (key, bad value, allowed values), then snakemake's own validation
+# against the same schema (which also fills the defaults).
+_validated = validate_config(config)
+validate(config, schema="configs/schema.yaml")
+config.clear()
+config.update(_validated)
+
+PLAN = expand_plan(config)
+ROOT = PLAN.root
+LOGS = PLAN.logs_dir
+
+
+wildcard_constraints:
+    pot=r"[A-Za-z0-9_.\-]+",
+    system=r"[A-Za-z0-9_.\-]+",
+    L=r"\d+",
+    conf=r"\d+",
+    m=r"par|perp",
+    soc=r"soc|nosoc",
+    fig=r"[a-z_]+",
+
+
+localrules:
+    all,
+    fit,
+    figure,
+
+
+rule all:
+    input:
+        PLAN.table_paths(),
+        PLAN.figure_files(),
+
+
+include: "workflow/rules/potentials.smk"
+include: "workflow/rules/structures.smk"
+include: "workflow/rules/transport.smk"
+include: "workflow/rules/fits.smk"
+include: "workflow/rules/figures.smk"

@@ -1,0 +1,494 @@
+"""The ``tbmto`` command line: ``scf``, ``build``, ``transport``, ``fit``, ``plot``, ``run``.
+
+Every Snakemake rule calls one of these subcommands (rules hold no physics); the same steps are
+importable from :mod:`tbmto` for notebooks. Every output is written atomically (temporary file in
+the target directory + ``os.replace``), so an interrupted job never leaves a half-written file.
+Bad options exit with status 2 and a message naming the option; run ``tbmto <cmd> --help``.
+
+Examples
+--------
+::
+
+    tbmto scf --system NiFe --a 3.548 --x 0.2 --out pots/NiFe.json
+    tbmto scf --system Cu --a 3.548 --out pots/Cu.json
+    tbmto build --supercell 2,2 --layers 6 --a 3.548 --composition Ni=0.8,Fe=0.2 --config 0 --out s.extxyz
+    mpiexec -n 2 tbmto transport --structure s.extxyz --potentials pots/NiFe.json pots/Cu.json \\
+        --magnetization par --soc --kmesh 8,8 --damping --out t.json
+    tbmto fit t1.json t2.json ... --out-dir tables
+    tbmto plot fit_resistance --tables-dir tables --out figures/fit_resistance
+    tbmto run configs/nife_alloys.yaml --cores 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from tbmto import __version__
+from tbmto.config import MAGNETIZATIONS, ConfigError
+
+__all__ = ["main", "build_parser", "snakefile_path"]
+
+
+# ----------------------------------------------------------------------------- argument types
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return v
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (v > 0 and v < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return v
+
+
+def _nonneg_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not (v >= 0 and v < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return v
+
+
+def _fraction(text: str) -> float:
+    v = _nonneg_float(text)
+    if v > 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1], got {text!r}")
+    return v
+
+
+def _int_pair(text: str) -> tuple[int, int]:
+    parts = [p for p in text.replace("x", ",").split(",") if p.strip()]
+    try:
+        vals = [int(p) for p in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N or N1,N2 with positive integers, got {text!r}") from None
+    if len(vals) == 1:
+        vals = vals * 2
+    if len(vals) != 2 or min(vals) < 1:
+        raise argparse.ArgumentTypeError(f"expected N or N1,N2 with positive integers, got {text!r}")
+    return vals[0], vals[1]
+
+
+def _composition(text: str) -> dict[str, float]:
+    from tbmto.materials import atomic_number
+
+    comp: dict[str, float] = {}
+    for item in text.split(","):
+        if "=" not in item:
+            raise argparse.ArgumentTypeError(f"expected ELEMENT=FRACTION[,ELEMENT=FRACTION...] (e.g. Ni=0.8,Fe=0.2), got {text!r}")
+        el, val = (s.strip() for s in item.split("=", 1))
+        try:
+            atomic_number(el)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"unknown element {el!r} in {text!r}") from None
+        try:
+            frac = float(val)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"fraction of {el} must be a number, got {val!r}") from None
+        if not 0.0 <= frac <= 1.0:
+            raise argparse.ArgumentTypeError(f"fraction of {el} must lie in [0, 1], got {val!r}")
+        comp[el] = frac
+    if abs(sum(comp.values()) - 1.0) > 1e-9:
+        raise argparse.ArgumentTypeError(f"fractions must sum to 1, got {sum(comp.values())!r} for {text!r}")
+    return comp
+
+
+def _magnetization(text: str) -> tuple[tuple[float, float, float], str]:
+    if text in MAGNETIZATIONS:
+        return MAGNETIZATIONS[text], text
+    try:
+        vec = tuple(float(p) for p in text.split(","))
+    except ValueError:
+        vec = ()
+    if len(vec) != 3 or not all(abs(v) < float("inf") for v in vec) or sum(v * v for v in vec) == 0.0:
+        raise argparse.ArgumentTypeError(
+            f"expected 'par' (m = z, along the current), 'perp' (m = x) or a non-zero vector x,y,z; got {text!r}"
+        )
+    norm = sum(v * v for v in vec) ** 0.5
+    unit = tuple(v / norm for v in vec)
+    return unit, ",".join(f"{v:g}" for v in unit)
+
+
+def _meta(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    k, v = text.split("=", 1)
+    if not k:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE with a non-empty key, got {text!r}")
+    return k, v
+
+
+def _csv_list(text: str) -> list[str]:
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+    return items
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        vals = [int(t) for t in _csv_list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}") from None
+    if min(vals) < 1:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}")
+    return vals
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _atomic_json(data: dict, path: str) -> None:
+    """Write JSON atomically (temp file in the same directory + os.replace)."""
+    directory = os.path.dirname(os.path.abspath(path)) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".json", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1, sort_keys=True)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _mpi_world():
+    """(comm, rank, size): COMM_WORLD when launched with more than one rank, else (None, 0, 1)."""
+    try:
+        from mpi4py import MPI
+    except ImportError:  # mpi4py is a declared dependency; tolerate its absence for serial runs
+        return None, 0, 1
+    comm = MPI.COMM_WORLD
+    size = comm.Get_size()
+    return (comm if size > 1 else None), comm.Get_rank(), size
+
+
+def snakefile_path() -> Path:
+    """The repository ``Snakefile`` next to the installed package (editable install)."""
+    path = Path(__file__).resolve().parent.parent / "Snakefile"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Snakefile not found at {path}; `tbmto run` needs tbmto installed from a repository "
+            "checkout (pip install -e .)"
+        )
+    return path
+
+
+_NUMERIC_META = {"x", "x_fe", "delta_angstrom", "lattice_constant_angstrom", "layer_spacing_angstrom"}
+_INT_META = {"L_layers", "config", "seed"}
+
+
+def _structure_meta(info: dict) -> dict:
+    """Table metadata from the ``info`` of a structure written by ``tbmto build``."""
+    meta: dict = {}
+    for src, dst in (("system", "system"), ("lattice_constant_angstrom", "lattice_constant_angstrom"),
+                     ("layer_spacing_angstrom", "layer_spacing_angstrom"), ("direction", "direction"),
+                     ("delta_angstrom", "delta_angstrom"), ("config", "config"), ("slab_layers", "L_layers"),
+                     ("seed", "seed"), ("supercell", "supercell"), ("lead", "lead")):
+        if src in info:
+            meta[dst] = info[src]
+    comp = info.get("composition")
+    if isinstance(comp, dict):
+        meta["composition"] = comp
+        meta["x_fe"] = float(comp.get("Fe", 0.0))
+    return meta
+
+
+# ----------------------------------------------------------------------------- subcommands
+
+
+def _cmd_scf(args) -> int:
+    from tbmto import asa
+
+    kwargs = {"a": args.a, "x": args.x, "seed": args.seed, "progress": args.progress}
+    for key in ("kmesh", "smearing_Ry", "max_iter", "tol_Ry"):
+        val = getattr(args, key)
+        if val is not None:
+            kwargs[key] = val
+    data = asa.scf(args.system, args.lattice, **kwargs)
+    asa.write_potentials(data, args.out)
+    return 0
+
+
+def _cmd_build(args) -> int:
+    from tbmto import structure
+
+    atoms = structure.build_stack(
+        direction=args.direction,
+        supercell=args.supercell,
+        layers=args.layers,
+        lattice_constant=args.a,
+        lead=args.lead,
+        composition=args.composition,
+        delta=args.delta,
+        seed=args.seed,
+        config=args.config,
+        lead_layers=args.lead_layers,
+        system=args.system,
+    )
+    structure.write_structure(atoms, args.out)  # atomic (temporary file + rename)
+    return 0
+
+
+def _cmd_transport(args) -> int:
+    from tbmto import potentials, structure, transport
+
+    comm, rank, size = _mpi_world()
+    m_vec, m_label = args.magnetization
+    atoms = structure.set_magnetization(structure.read_structure(args.structure), m_vec)
+    pots = potentials.load(*args.potentials)
+    t0 = time.perf_counter()
+    result = transport.compute(
+        atoms, pots, kmesh=args.kmesh, soc=args.soc, damping=args.damping, comm=comm,
+        progress=args.progress and rank == 0,
+    )
+    wall = time.perf_counter() - t0
+    if rank != 0:
+        return 0
+    meta = _structure_meta(dict(atoms.info))
+    for key, val in args.meta:
+        if key in _INT_META:
+            meta[key] = int(val)
+        elif key in _NUMERIC_META:
+            meta[key] = float(val)
+        else:
+            meta[key] = val
+    data = {
+        "format": "tbmto-transport/1",
+        "meta": meta,
+        "inputs": {
+            "structure": os.fspath(args.structure),
+            "potentials": [os.fspath(p) for p in args.potentials],
+            "magnetization": list(m_vec),
+            "magnetization_label": m_label,
+            "soc": bool(args.soc),
+            "kmesh": list(args.kmesh),
+            "damping": bool(args.damping),
+        },
+        "result": result.to_dict(),
+        "provenance": {
+            "tbmto_version": __version__,
+            "mpi_ranks": size,
+            "host": platform.node(),
+            "wall_seconds": wall,
+        },
+    }
+    _atomic_json(data, args.out)
+    return 0
+
+
+def _cmd_fit(args, parser) -> int:
+    from tbmto.tables import fit_table, summary_table, transport_grid_paths, transport_table, write_table
+
+    grid = {"--transport-dir": args.transport_dir, "--systems": args.systems, "--lengths": args.lengths,
+            "--configurations": args.configurations, "--magnetizations": args.magnetizations, "--soc": args.soc}
+    given = [k for k, v in grid.items() if v is not None]
+    paths = list(args.results)
+    if given:
+        missing = [k for k, v in grid.items() if v is None and k not in ("--magnetizations", "--soc")]
+        if missing:
+            parser.error(f"the transport grid needs {', '.join(missing)} as well (given: {', '.join(given)})")
+        paths += transport_grid_paths(args.transport_dir, args.systems, args.lengths, args.configurations,
+                                      args.magnetizations or ["par", "perp"], args.soc or ["soc"])
+    if not paths:
+        parser.error("give transport JSON files or the grid (--transport-dir, --systems, --lengths, --configurations)")
+    transport = transport_table(paths)
+    fits = fit_table(transport, args.method, args.g_factor, args.damping_from)
+    summary = summary_table(transport, args.method, args.g_factor, args.damping_from)
+    out = Path(args.out_dir)
+    write_table(transport, out / "transport")
+    write_table(fits, out / "fits")
+    write_table(summary, out / "summary")
+    cols = [c for c in ("system", "soc", "rho_par_uohm_cm", "rho_perp_uohm_cm", "rho_avg_uohm_cm", "amr", "alpha")
+            if c in summary]
+    print(summary[cols].to_string(index=False))
+    return 0
+
+
+def _cmd_plot(args) -> int:
+    from tbmto.plots import make_figure, save_figure
+    from tbmto.tables import read_table
+
+    tables = [read_table(args.tables_dir, name) for name in ("transport", "fits", "summary")]
+    save_figure(make_figure(args.kind, *tables), args.out)
+    return 0
+
+
+def _cmd_run(args, extra: list[str]) -> int:
+    from tbmto.config import default_config_path, load_config
+
+    cfg = Path(args.config) if args.config else default_config_path()
+    load_config(cfg)  # readable errors before snakemake starts
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile_path()),
+           "--configfile", str(cfg.resolve()), "--cores", str(args.cores)]
+    if args.directory:
+        cmd += ["--directory", args.directory]
+    if args.profile:
+        cmd += ["--profile", args.profile]
+    if args.dry_run:
+        cmd.append("--dry-run")
+    cmd += extra
+    print("+ " + " ".join(cmd), file=sys.stderr)
+    return subprocess.call(cmd)
+
+
+# ----------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of ``tbmto`` with all subcommands."""
+    p = argparse.ArgumentParser(
+        prog="tbmto",
+        description="First-principles spin transport (TB-MTO wave-function matching): potentials, "
+        "structures, transport, fits, figures, and the Snakemake workflow.",
+    )
+    p.add_argument("--version", action="version", version=f"tbmto {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    s = sub.add_parser("scf", help="self-consistent LSDA-ASA potentials → JSON",
+                       description="Self-consistent LSDA atomic-sphere potentials (tbmto.asa.scf) written to a "
+                       "tbmto-potentials/1 JSON file.")
+    s.add_argument("--system", required=True, help="element (Cu, Ni, Fe, ...) or alloy (NiFe)")
+    s.add_argument("--lattice", default="fcc", choices=["fcc", "bcc"], help="crystal lattice (default fcc)")
+    s.add_argument("--a", type=_positive_float, default=None, help="lattice constant in Å (default: element value or "
+                   "Vegard's law for NiFe)")
+    s.add_argument("--x", type=_fraction, default=None, help="solute (Fe) fraction of an alloy, in [0, 1]")
+    s.add_argument("--kmesh", type=_positive_int, default=None, help="bulk k mesh n (n x n x n)")
+    s.add_argument("--smearing-Ry", dest="smearing_Ry", type=_positive_float, default=None, help="Fermi smearing in Ry")
+    s.add_argument("--max-iter", dest="max_iter", type=_positive_int, default=None, help="maximum SCF iterations")
+    s.add_argument("--tol-Ry", dest="tol_Ry", type=_positive_float, default=None, help="convergence tolerance in Ry")
+    s.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default 0)")
+    s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="show progress")
+    s.add_argument("--out", required=True, help="output potentials JSON")
+
+    b = sub.add_parser("build", help="lead | slab | lead structure → extxyz",
+                       description="Build a Cu | slab(L) | Cu fcc stack with seeded alloy/thermal disorder "
+                       "(tbmto.structure.build_stack) and write it as extended XYZ.")
+    b.add_argument("--direction", default="001", choices=["001", "111"], help="transport direction (default 001)")
+    b.add_argument("--supercell", type=_int_pair, default=(1, 1), help="lateral supercell m,n (default 1,1)")
+    b.add_argument("--layers", type=_positive_int, required=True, help="slab length L in atomic layers")
+    b.add_argument("--a", type=_positive_float, required=True, help="lattice constant in Å (slab and leads)")
+    b.add_argument("--lead", default="Cu", help="lead element (default Cu)")
+    b.add_argument("--composition", type=_composition, default={"Ni": 0.8, "Fe": 0.2},
+                   help="slab composition, e.g. Ni=0.8,Fe=0.2 (default) or Ni=1")
+    b.add_argument("--delta", type=_nonneg_float, default=0.0, help="RMS displacement Δ in Å (default 0)")
+    b.add_argument("--seed", type=_nonneg_int, default=0, help="study seed (default 0)")
+    b.add_argument("--config", type=_nonneg_int, default=0, help="disorder configuration index (default 0)")
+    b.add_argument("--lead-layers", dest="lead_layers", type=_nonneg_int, default=4,
+                   help="ideal lead layers kept on each side (default 4)")
+    b.add_argument("--system", default=None, help="system label entering the random seed")
+    b.add_argument("--out", required=True, help="output .extxyz")
+
+    t = sub.add_parser("transport", help="conductance and damping of one structure → JSON (MPI over k)",
+                       description="Scattering-matrix transport of one structure (tbmto.transport.compute). Run "
+                       "under `mpiexec -n N` to distribute the k-points; only rank 0 writes.")
+    t.add_argument("--structure", required=True, help="structure .extxyz from `tbmto build`")
+    t.add_argument("--potentials", required=True, nargs="+", help="potential JSON files (slab and lead)")
+    t.add_argument("--magnetization", type=_magnetization, default=_magnetization("par"),
+                   help="par (m = z, along the current), perp (m = x) or a vector x,y,z (default par)")
+    t.add_argument("--soc", action=argparse.BooleanOptionalAction, default=True, help="spin-orbit coupling (default on)")
+    t.add_argument("--kmesh", type=_int_pair, default=(8, 8), help="k-parallel mesh n or n1,n2 (default 8,8)")
+    t.add_argument("--damping", action="store_true", help="also compute the damping T = <Re Tr dS†/dθ dS/dθ>")
+    t.add_argument("--meta", type=_meta, action="append", default=[], metavar="KEY=VALUE",
+                   help="metadata stored with the result (repeatable), e.g. x_fe=0.2")
+    t.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="progress bar over k")
+    t.add_argument("--out", required=True, help="output JSON")
+
+    f = sub.add_parser("fit", help="transport JSONs → transport/fits/summary tables (CSV + parquet)",
+                       description="Collect transport results into tables and fit R·A(L), T(L), M(L): ρ∥, ρ⊥, ρ̄, "
+                       "AMR and α with errors from the configuration spread.")
+    f.add_argument("results", nargs="*", help="transport JSON files")
+    f.add_argument("--transport-dir", default=None, help="grid mode: the study's transport/ directory")
+    f.add_argument("--systems", type=_csv_list, default=None, help="grid mode: system labels a,b,...")
+    f.add_argument("--lengths", type=_int_list, default=None, help="grid mode: lengths L1,L2,...")
+    f.add_argument("--configurations", type=_positive_int, default=None, help="grid mode: configurations per L")
+    f.add_argument("--magnetizations", type=_csv_list, default=None, help="grid mode: par,perp (default both)")
+    f.add_argument("--soc", type=_csv_list, default=None, help="grid mode: soc,nosoc (default soc)")
+    f.add_argument("--method", default="spread", choices=["spread", "weighted", "residual"],
+                   help="slope error model (default spread; see tbmto.fit)")
+    f.add_argument("--g-factor", dest="g_factor", type=_positive_float, default=2.0, help="g factor (default 2)")
+    f.add_argument("--damping-from", dest="damping_from", default="par", choices=["par", "perp", "average"],
+                   help="magnetisation runs used for alpha (default par)")
+    f.add_argument("--out-dir", required=True, help="directory for transport/fits/summary .csv and .parquet")
+
+    from tbmto.plots import FIGURES
+
+    g = sub.add_parser("plot", help="one figure from the tables → PNG + PDF",
+                       description="Draw one figure kind from the study tables.")
+    g.add_argument("kind", choices=list(FIGURES), help="figure kind")
+    g.add_argument("--tables-dir", required=True, help="directory with transport/fits/summary tables")
+    g.add_argument("--out", required=True, help="output stem (writes STEM.png and STEM.pdf)")
+
+    r = sub.add_parser("run", help="run the Snakemake workflow on a config",
+                       description="Run the repository Snakefile on a study config. Unrecognised options are "
+                       "passed to snakemake (e.g. --rerun-incomplete, --report report.html).")
+    r.add_argument("config", nargs="?", default=None, help="study YAML (default: configs/default.yaml)")
+    r.add_argument("--cores", type=_positive_int, default=2, help="cores for snakemake (default 2)")
+    r.add_argument("--directory", "-d", default=None, help="snakemake working directory (default: current)")
+    r.add_argument("--profile", default=None, help="snakemake profile, e.g. workflow/profiles/slurm")
+    r.add_argument("--dry-run", "-n", dest="dry_run", action="store_true", help="only show the jobs")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tbmto`` command; returns the exit status."""
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args, extra = parser.parse_known_args(argv)
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    sp = subparsers.choices[args.command]
+    if extra and args.command != "run":
+        sp.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        if args.command == "scf":
+            return _cmd_scf(args)
+        if args.command == "build":
+            return _cmd_build(args)
+        if args.command == "transport":
+            return _cmd_transport(args)
+        if args.command == "fit":
+            return _cmd_fit(args, sp)
+        if args.command == "plot":
+            return _cmd_plot(args)
+        return _cmd_run(args, extra)
+    except (ConfigError, ValueError, FileNotFoundError) as exc:
+        print(f"tbmto {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

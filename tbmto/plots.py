@@ -1,0 +1,191 @@
+"""Figures of a study from its tables (matplotlib, Agg backend; PNG + PDF).
+
+Figure kinds (:data:`FIGURES`), each a pure function of the tables returning a Figure:
+
+``fit_resistance``  R·A versus L (nm) per system: every configuration (small dots), the
+                    configuration mean ± standard error, and the fitted line (seed Fig. 4 inset).
+``fit_damping``     T(L) = <Re Tr ∂S†/∂θ ∂S/∂θ>_k versus L (layers), same layout (Fig. 5 inset).
+``rho_x``           ρ̄ (or ρ∥/ρ⊥) versus Fe/solute fraction x with and without SOC (Fig. 4).
+``amr_x``           AMR (%) versus x (SOC runs).
+``alpha_x``         Gilbert damping α versus x (Fig. 5).
+``rho_delta``       ρ versus Δ/a for thermal scans (Fig. 6).
+``alpha_delta``     α versus Δ/a for thermal scans (Fig. 6).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["FIGURES", "make_figure", "save_figure"]
+
+_SOC_STYLE = {True: dict(ls="-", marker="o"), False: dict(ls="-.", marker="s", mfc="none")}
+_M_COLOR = {"par": "C0", "perp": "C3", "average": "C2"}
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _grid(n: int):
+    plt = _plt()
+    ncols = min(4, max(1, n))
+    nrows = int(math.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.9 * nrows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
+
+
+def _soc_label(soc: bool) -> str:
+    return "SOC" if soc else "no SOC"
+
+
+def _fit_figure(transport: pd.DataFrame, fits: pd.DataFrame, value: str, quantity: str,
+                x_col: str, x_scale: float, y_scale: float, xlabel: str, ylabel: str):
+    systems = list(dict.fromkeys(transport["system"]))
+    fig, axes = _grid(len(systems))
+    for ax, system in zip(axes, systems):
+        sub = transport[transport["system"] == system]
+        for (m, soc), grp in sub.groupby(["magnetization", "soc"], sort=True):
+            grp = grp[np.isfinite(grp[value])]
+            if grp.empty:
+                continue
+            color = _M_COLOR.get(m, "k")
+            style = _SOC_STYLE[bool(soc)]
+            ax.plot(grp[x_col], grp[value] * y_scale, ".", color=color, alpha=0.35, ms=4)
+            stats = grp.groupby(x_col)[value].agg(["mean", "std", "count"]).reset_index()
+            sem = (stats["std"] / np.sqrt(stats["count"])).fillna(0.0)
+            ax.errorbar(stats[x_col], stats["mean"] * y_scale, yerr=sem * y_scale, fmt=style["marker"],
+                        color=color, mfc=style.get("mfc", color), capsize=3,
+                        label=f"m {m}, {_soc_label(bool(soc))}")
+            row = fits[(fits["system"] == system) & (fits["quantity"] == quantity)
+                       & (fits["magnetization"] == m) & (fits["soc"] == bool(soc))]
+            if not row.empty:
+                r = row.iloc[0]
+                xs = np.linspace(0.0, float(grp[x_col].max()) * 1.05, 50)
+                ax.plot(xs, (r["intercept"] + r["slope"] * xs * x_scale) * y_scale, ls=style["ls"], color=color, lw=1)
+        ax.set_title(system, fontsize=9)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_xlim(left=0.0)
+    if axes:
+        axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def fit_resistance(transport: pd.DataFrame, fits: pd.DataFrame, summary: pd.DataFrame):
+    """R·A (fΩ·m²) versus L (nm) with configuration points, means ± s.e.m. and the fits."""
+    return _fit_figure(transport, fits, "R_ohm_m2", "RA_ohm_m2", "L_nm", 1e-9, 1e15,
+                       "L (nm)", r"$R\,A$ (f$\Omega\,$m$^2$)")
+
+
+def fit_damping(transport: pd.DataFrame, fits: pd.DataFrame, summary: pd.DataFrame):
+    """Damping T(L) versus L (layers) with configuration points, means ± s.e.m. and the fits."""
+    return _fit_figure(transport, fits, "damping_T", "damping_T", "L_layers", 1.0, 1.0,
+                       "L (atomic layers)", r"$T = \langle \mathrm{Re\,Tr}\,\partial_\theta S^\dagger \partial_\theta S\rangle$")
+
+
+def _scan_plot(summary: pd.DataFrame, kind: str, xcol: str, series, xlabel: str, ylabel: str, scale: float = 1.0):
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.0, 3.6))
+    sub = summary[summary["kind"] == kind].sort_values(xcol)
+    for (scan, soc), grp in sub.groupby(["scan", "soc"], sort=True):
+        style = _SOC_STYLE[bool(soc)]
+        for col, label, color in series:
+            if col not in grp or not np.isfinite(grp[col]).any():
+                continue
+            ax.errorbar(grp[xcol], grp[col] * scale, yerr=grp[col + "_err"].fillna(0.0) * scale,
+                        ls=style["ls"], marker=style["marker"], mfc=style.get("mfc", color), color=color,
+                        capsize=3, label=f"{scan} {label}, {_soc_label(bool(soc))}".replace("  ", " "))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def _rho_series(summary: pd.DataFrame):
+    if np.isfinite(summary["rho_avg_uohm_cm"]).any():
+        return [("rho_avg_uohm_cm", r"$\bar\rho$", "k"), ("rho_par_uohm_cm", r"$\rho_\parallel$", "C0"),
+                ("rho_perp_uohm_cm", r"$\rho_\perp$", "C3")]
+    return [("rho_par_uohm_cm", r"$\rho_\parallel$", "C0"), ("rho_perp_uohm_cm", r"$\rho_\perp$", "C3")]
+
+
+def rho_x(transport, fits, summary):
+    """ρ̄, ρ∥, ρ⊥ (μΩ·cm) versus x with (solid) and without (dash-dot) SOC."""
+    return _scan_plot(summary, "alloy", "x", _rho_series(summary), "solute fraction x", r"$\rho$ ($\mu\Omega\,$cm)")
+
+
+def amr_x(transport, fits, summary):
+    """AMR (%) versus x."""
+    return _scan_plot(summary, "alloy", "x", [("amr", "AMR", "C2")], "solute fraction x", "AMR (%)", 100.0)
+
+
+def alpha_x(transport, fits, summary):
+    """Gilbert damping α versus x."""
+    return _scan_plot(summary, "alloy", "x", [("alpha", r"$\alpha$", "C4")], "solute fraction x", r"Gilbert damping $\alpha$")
+
+
+def rho_delta(transport, fits, summary):
+    """ρ (μΩ·cm) versus Δ/a for thermal scans."""
+    return _scan_plot(summary, "thermal", "delta_over_a", _rho_series(summary), r"$\Delta / a$", r"$\rho$ ($\mu\Omega\,$cm)")
+
+
+def alpha_delta(transport, fits, summary):
+    """Gilbert damping α versus Δ/a for thermal scans."""
+    return _scan_plot(summary, "thermal", "delta_over_a", [("alpha", r"$\alpha$", "C4")], r"$\Delta / a$", r"Gilbert damping $\alpha$")
+
+
+FIGURES = {
+    "fit_resistance": fit_resistance,
+    "fit_damping": fit_damping,
+    "rho_x": rho_x,
+    "amr_x": amr_x,
+    "alpha_x": alpha_x,
+    "rho_delta": rho_delta,
+    "alpha_delta": alpha_delta,
+}
+"""Figure kind → function(transport, fits, summary) → matplotlib Figure."""
+
+
+def make_figure(kind: str, transport: pd.DataFrame, fits: pd.DataFrame, summary: pd.DataFrame):
+    """Figure ``kind`` (a key of :data:`FIGURES`) from the three study tables."""
+    if kind not in FIGURES:
+        raise ValueError(f"unknown figure kind {kind!r}; allowed: {', '.join(FIGURES)}")
+    return FIGURES[kind](transport, fits, summary)
+
+
+def save_figure(fig, stem: str | os.PathLike) -> list[str]:
+    """Save ``fig`` as ``<stem>.png`` (150 dpi) and ``<stem>.pdf`` atomically; close it."""
+    plt = _plt()
+    stem = os.fspath(stem)
+    directory = os.path.dirname(os.path.abspath(stem)) or "."
+    os.makedirs(directory, exist_ok=True)
+    out = []
+    try:
+        for ext in ("png", "pdf"):
+            fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix="." + ext, dir=directory)
+            os.close(fd)
+            try:
+                fig.savefig(tmp, format=ext, dpi=150)
+                os.replace(tmp, f"{stem}.{ext}")
+            except BaseException:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                raise
+            out.append(f"{stem}.{ext}")
+    finally:
+        plt.close(fig)
+    return out

@@ -1,0 +1,352 @@
+"""Tidy pandas tables from transport results: per-run rows, line fits and the study summary.
+
+Tables (units in the column names; written as CSV and parquet by :func:`write_table`):
+
+``transport``
+    One row per (system, L, configuration, magnetisation, SOC): system, scan, kind, x, x_fe,
+    delta_angstrom, lattice_constant_angstrom, direction, L_layers, L_nm, config,
+    magnetization, soc, G_e2h, area_nm2, R_ohm_m2 (the area resistance R·A = A/G),
+    damping_T, moment_muB, n_modes_left, n_modes_right, n_k, seconds.
+``fits``
+    One row per (system, soc, quantity, magnetization) line fit: quantity ``RA_ohm_m2`` vs
+    ``L_m``, ``damping_T`` vs ``L_layers``, ``moment_muB`` vs ``L_layers``; slope, slope_err,
+    intercept, intercept_err, x_variable, n_lengths, n_configs, method.
+``summary``
+    One row per (system, soc): rho_par_uohm_cm, rho_perp_uohm_cm, rho_avg_uohm_cm, amr, alpha
+    (each with ``_err``), RA_interface_par_ohm_m2, RA_interface_perp_ohm_m2,
+    damping_interface_T (with ``_err``), dT_dL_per_layer, dM_dL_muB_per_layer, alpha_source.
+
+The bulk α uses the runs named by ``damping_from`` ("par", "perp" or "average": T and M
+averaged over both magnetisations configuration by configuration); when those runs are absent
+the available magnetisation is used and ``alpha_source`` says which.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from tbmto.config import SOC_LABELS, layer_spacing_angstrom
+from tbmto.fit import alpha_from_slopes, fit_lines, resistivity_summary, resistivity_uohm_cm
+
+__all__ = [
+    "TRANSPORT_FORMAT",
+    "transport_record",
+    "transport_grid_paths",
+    "transport_table",
+    "fit_table",
+    "summary_table",
+    "write_table",
+    "read_table",
+]
+
+TRANSPORT_FORMAT = "tbmto-transport/1"
+"""``format`` tag of the transport JSON files written by ``tbmto transport``."""
+
+_TRANSPORT_COLUMNS = [
+    "system", "scan", "kind", "x", "x_fe", "delta_angstrom", "lattice_constant_angstrom",
+    "direction", "L_layers", "L_nm", "config", "magnetization", "soc", "G_e2h", "area_nm2",
+    "R_ohm_m2", "damping_T", "moment_muB", "n_modes_left", "n_modes_right", "n_k", "seconds",
+]
+_META_COLUMNS = ["system", "scan", "kind", "x", "x_fe", "delta_angstrom", "lattice_constant_angstrom"]
+
+
+def _float(v) -> float:
+    return math.nan if v is None else float(v)
+
+
+def transport_record(data: dict, source: str = "<dict>") -> dict:
+    """One ``transport`` table row from a parsed transport JSON.
+
+    Parameters
+    ----------
+    data : dict
+        Content of a file written by ``tbmto transport`` (``format`` = tbmto-transport/1).
+    source : str
+        File name for error messages.
+
+    Raises
+    ------
+    ValueError
+        If the format tag or a required field is missing.
+    """
+    from tbmto.observables import area_resistance_ohm_m2
+
+    if data.get("format") != TRANSPORT_FORMAT:
+        raise ValueError(f"{source}: not a {TRANSPORT_FORMAT} file (format={data.get('format')!r})")
+    meta, res = data.get("meta", {}), data.get("result", {})
+    for key in ("system", "L_layers", "config", "lattice_constant_angstrom", "direction"):
+        if key not in meta:
+            raise ValueError(f"{source}: meta.{key} missing")
+    for key in ("G_e2h", "area_nm2"):
+        if key not in res:
+            raise ValueError(f"{source}: result.{key} missing")
+    a = float(meta["lattice_constant_angstrom"])
+    d = float(meta.get("layer_spacing_angstrom") or layer_spacing_angstrom(a, str(meta["direction"])))
+    L = int(meta["L_layers"])
+    G, area = float(res["G_e2h"]), float(res["area_nm2"])
+    return {
+        "system": str(meta["system"]),
+        "scan": str(meta.get("scan", meta["system"])),
+        "kind": str(meta.get("kind", "")),
+        "x": _float(meta.get("x", 0.0)),
+        "x_fe": _float(meta.get("x_fe", 0.0)),
+        "delta_angstrom": _float(meta.get("delta_angstrom", 0.0)),
+        "lattice_constant_angstrom": a,
+        "direction": str(meta["direction"]),
+        "L_layers": L,
+        "L_nm": L * d / 10.0,
+        "config": int(meta["config"]),
+        "magnetization": str(data.get("inputs", {}).get("magnetization_label", meta.get("magnetization", ""))),
+        "soc": bool(data.get("inputs", {}).get("soc", meta.get("soc", True))),
+        "G_e2h": G,
+        "area_nm2": area,
+        "R_ohm_m2": float(area_resistance_ohm_m2(G, area)),
+        "damping_T": _float(res.get("damping_T")),
+        "moment_muB": _float(res.get("moment_muB")),
+        "n_modes_left": _float(res.get("n_modes_left")),
+        "n_modes_right": _float(res.get("n_modes_right")),
+        "n_k": int(res.get("n_k", 0)),
+        "seconds": _float(res.get("seconds")),
+    }
+
+
+def transport_grid_paths(
+    transport_dir: str,
+    systems: Sequence[str],
+    lengths: Sequence[int],
+    configurations: int,
+    magnetizations: Sequence[str],
+    socs: Sequence[str],
+) -> list[str]:
+    """Transport file names of a study grid (layout of :meth:`tbmto.config.StudyPlan.transport_path`).
+
+    ``socs`` holds the labels "soc"/"nosoc".
+    """
+    allowed = set(SOC_LABELS.values())
+    for s in socs:
+        if s not in allowed:
+            raise ValueError(f"soc labels must be 'soc' or 'nosoc', got {s!r}")
+    return [
+        f"{transport_dir.rstrip('/')}/{sysl}/L{int(L)}/c{c}_{m}_{s}.json"
+        for sysl in systems
+        for L in lengths
+        for c in range(int(configurations))
+        for m in magnetizations
+        for s in socs
+    ]
+
+
+def transport_table(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
+    """The ``transport`` table from transport JSON files (sorted by system, soc, m, L, config).
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the first missing file.
+    ValueError
+        For a file that is not a transport result.
+    """
+    rows = []
+    for p in paths:
+        p = os.fspath(p)
+        if not os.path.isfile(p):
+            raise FileNotFoundError(f"transport result not found: {p}")
+        with open(p, encoding="utf-8") as fh:
+            try:
+                data = json.load(fh)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{p}: not valid JSON: {exc}") from None
+        rows.append(transport_record(data, p))
+    if not rows:
+        raise ValueError("no transport results given")
+    df = pd.DataFrame(rows, columns=_TRANSPORT_COLUMNS)
+    return df.sort_values(["system", "soc", "magnetization", "L_layers", "config"], ignore_index=True)
+
+
+def _paired(df: pd.DataFrame, value: str, mags: Sequence[str]) -> pd.DataFrame:
+    """Rows (L_layers, config) with finite ``value`` for every magnetisation in ``mags``."""
+    wide = df.pivot_table(index=["L_layers", "config"], columns="magnetization", values=value, aggfunc="first")
+    wide = wide.reindex(columns=list(mags))
+    return wide.dropna().reset_index()
+
+
+def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str) -> tuple[list[dict], dict]:
+    """Fit rows and summary entries for one (system, soc) group."""
+    first = df.iloc[0]
+    d_nm = float(first["L_nm"]) / float(first["L_layers"])
+    mags = sorted(set(df["magnetization"]), key=lambda m: {"par": 0, "perp": 1}.get(m, 2))
+    fits: list[dict] = []
+    summ: dict = {k: first[k] for k in _META_COLUMNS}
+    summ["delta_over_a"] = float(first["delta_angstrom"]) / float(first["lattice_constant_angstrom"])
+    summ["soc"] = bool(first["soc"])
+
+    def add_fit(quantity: str, m: str, lf, x_variable: str) -> None:
+        fits.append({
+            "system": first["system"], "soc": bool(first["soc"]), "quantity": quantity,
+            "magnetization": m, "x_variable": x_variable, "slope": lf.slope, "slope_err": lf.slope_err,
+            "intercept": lf.intercept, "intercept_err": lf.intercept_err, "n_lengths": lf.n_lengths,
+            "n_configs": lf.n_configs, "method": lf.method,
+        })
+
+    # ---- resistance: R·A(L) with L in metres → ρ in Ω·m
+    rho = {}
+    for m in mags:
+        sub = df[(df["magnetization"] == m) & np.isfinite(df["R_ohm_m2"])]
+        if sub["L_layers"].nunique() < 2:
+            continue
+        jf = fit_lines(sub["L_layers"].to_numpy() * d_nm * 1e-9, sub["R_ohm_m2"].to_numpy(), method)
+        lf = jf.fits[0]
+        add_fit("RA_ohm_m2", m, lf, "L_m")
+        rho[m] = lf
+    for m, key in (("par", "par"), ("perp", "perp")):
+        lf = rho.get(m)
+        summ[f"rho_{key}_uohm_cm"] = resistivity_uohm_cm(lf.slope) if lf else math.nan
+        summ[f"rho_{key}_uohm_cm_err"] = resistivity_uohm_cm(lf.slope_err) if lf else math.nan
+        summ[f"RA_interface_{key}_ohm_m2"] = lf.intercept if lf else math.nan
+        summ[f"RA_interface_{key}_ohm_m2_err"] = lf.intercept_err if lf else math.nan
+    summ.update(rho_avg_uohm_cm=math.nan, rho_avg_uohm_cm_err=math.nan, amr=math.nan, amr_err=math.nan)
+    if "par" in rho and "perp" in rho:
+        pair = _paired(df, "R_ohm_m2", ["par", "perp"])
+        if pair["L_layers"].nunique() >= 2:
+            jf = fit_lines(pair["L_layers"].to_numpy() * d_nm * 1e-9, pair[["par", "perp"]].to_numpy(), method)
+            cov = jf.slope_cov * resistivity_uohm_cm(1.0) ** 2
+            r = resistivity_summary(resistivity_uohm_cm(jf.fits[0].slope), resistivity_uohm_cm(jf.fits[1].slope), cov)
+            summ.update(rho_avg_uohm_cm=r["rho_avg"], rho_avg_uohm_cm_err=r["rho_avg_err"], amr=r["amr"], amr_err=r["amr_err"])
+
+    # ---- damping: T(L), M(L) per layer → α
+    summ.update(alpha=math.nan, alpha_err=math.nan, alpha_source="", damping_interface_T=math.nan,
+                damping_interface_T_err=math.nan, dT_dL_per_layer=math.nan, dT_dL_per_layer_err=math.nan,
+                dM_dL_muB_per_layer=math.nan, dM_dL_muB_per_layer_err=math.nan)
+    has_t = {m for m in mags if np.isfinite(df.loc[df["magnetization"] == m, "damping_T"]).all()
+             and np.isfinite(df.loc[df["magnetization"] == m, "moment_muB"]).all()}
+    for m in sorted(has_t):
+        sub = df[df["magnetization"] == m]
+        if sub["L_layers"].nunique() < 2:
+            continue
+        jf = fit_lines(sub["L_layers"].to_numpy(), sub[["damping_T", "moment_muB"]].to_numpy(), method)
+        add_fit("damping_T", m, jf.fits[0], "L_layers")
+        add_fit("moment_muB", m, jf.fits[1], "L_layers")
+    source = None
+    if damping_from == "average" and {"par", "perp"} <= has_t:
+        source = "average"
+    elif damping_from in has_t:
+        source = damping_from
+    elif has_t:
+        source = "par" if "par" in has_t else sorted(has_t)[0]
+    if source is not None:
+        if source == "average":
+            t = _paired(df, "damping_T", ["par", "perp"])
+            mm = _paired(df, "moment_muB", ["par", "perp"])
+            both = t.merge(mm, on=["L_layers", "config"], suffixes=("_T", "_M"))
+            L_arr = both["L_layers"].to_numpy()
+            Y = np.column_stack([both[["par_T", "perp_T"]].mean(axis=1), both[["par_M", "perp_M"]].mean(axis=1)])
+        else:
+            sub = df[df["magnetization"] == source]
+            L_arr, Y = sub["L_layers"].to_numpy(), sub[["damping_T", "moment_muB"]].to_numpy()
+        if np.unique(L_arr).size >= 2:
+            jf = fit_lines(L_arr, Y, method)
+            if source == "average":
+                add_fit("damping_T", "average", jf.fits[0], "L_layers")
+                add_fit("moment_muB", "average", jf.fits[1], "L_layers")
+            fT, fM = jf.fits
+            summ.update(alpha_source=source, damping_interface_T=fT.intercept, damping_interface_T_err=fT.intercept_err,
+                        dT_dL_per_layer=fT.slope, dT_dL_per_layer_err=fT.slope_err,
+                        dM_dL_muB_per_layer=fM.slope, dM_dL_muB_per_layer_err=fM.slope_err)
+            if fM.slope != 0.0 and np.isfinite(fM.slope):
+                a, a_err = alpha_from_slopes(fT.slope, fM.slope, jf.slope_cov, g)
+                summ.update(alpha=a, alpha_err=a_err)
+    summ["n_lengths"] = int(df["L_layers"].nunique())
+    summ["n_configs"] = int(df.groupby(["magnetization", "L_layers"])["config"].nunique().min())
+    summ["fit_method"] = method
+    return fits, summ
+
+
+_SUMMARY_COLUMNS = _META_COLUMNS + [
+    "delta_over_a", "soc", "n_lengths", "n_configs", "fit_method",
+    "rho_par_uohm_cm", "rho_par_uohm_cm_err", "rho_perp_uohm_cm", "rho_perp_uohm_cm_err",
+    "rho_avg_uohm_cm", "rho_avg_uohm_cm_err", "amr", "amr_err", "alpha", "alpha_err", "alpha_source",
+    "RA_interface_par_ohm_m2", "RA_interface_par_ohm_m2_err", "RA_interface_perp_ohm_m2",
+    "RA_interface_perp_ohm_m2_err", "damping_interface_T", "damping_interface_T_err",
+    "dT_dL_per_layer", "dT_dL_per_layer_err", "dM_dL_muB_per_layer", "dM_dL_muB_per_layer_err",
+]
+_FIT_COLUMNS = ["system", "soc", "quantity", "magnetization", "x_variable", "slope", "slope_err",
+                "intercept", "intercept_err", "n_lengths", "n_configs", "method"]
+
+
+def _fit_all(transport: pd.DataFrame, method: str, g: float, damping_from: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if damping_from not in ("par", "perp", "average"):
+        raise ValueError(f"damping_from must be 'par', 'perp' or 'average', got {damping_from!r}")
+    if not (np.isfinite(g) and g > 0):
+        raise ValueError(f"g must be a positive g factor, got {g!r}")
+    fit_rows, summ_rows = [], []
+    for _, grp in transport.groupby(["system", "soc"], sort=True):
+        f, s = _fit_rows(grp, method, g, damping_from)
+        fit_rows += f
+        summ_rows.append(s)
+    fits = pd.DataFrame(fit_rows, columns=_FIT_COLUMNS)
+    summary = pd.DataFrame(summ_rows, columns=_SUMMARY_COLUMNS)
+    summary = summary.sort_values(["kind", "scan", "x", "delta_angstrom", "soc"], ignore_index=True)
+    return fits, summary
+
+
+def fit_table(transport: pd.DataFrame, method: str = "spread", g: float = 2.0, damping_from: str = "par") -> pd.DataFrame:
+    """The ``fits`` table (line fits per system, SOC, quantity, magnetisation) from ``transport``."""
+    return _fit_all(transport, method, g, damping_from)[0]
+
+
+def summary_table(transport: pd.DataFrame, method: str = "spread", g: float = 2.0, damping_from: str = "par") -> pd.DataFrame:
+    """The ``summary`` table (ρ∥, ρ⊥, ρ̄, AMR, α with errors and intercepts) from ``transport``.
+
+    Parameters
+    ----------
+    transport : DataFrame
+        The ``transport`` table (:func:`transport_table`).
+    method : {"spread", "weighted", "residual"}
+        Slope-error model of :func:`tbmto.fit.fit_lines`.
+    g : float
+        g factor in α = g (dT/dL) / (4π dM/dL).
+    damping_from : {"par", "perp", "average"}
+        Magnetisation runs used for α.
+    """
+    return _fit_all(transport, method, g, damping_from)[1]
+
+
+def _atomic_write(path: str, writer) -> None:
+    directory = os.path.dirname(os.path.abspath(path)) or "."
+    os.makedirs(directory, exist_ok=True)
+    suffix = os.path.splitext(path)[1]
+    fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=suffix, dir=directory)
+    os.close(fd)
+    try:
+        writer(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_table(df: pd.DataFrame, stem: str | os.PathLike) -> list[str]:
+    """Write ``df`` to ``<stem>.csv`` and ``<stem>.parquet`` atomically; returns the paths."""
+    stem = os.fspath(stem)
+    csv, parquet = stem + ".csv", stem + ".parquet"
+    _atomic_write(csv, lambda p: df.to_csv(p, index=False))
+    _atomic_write(parquet, lambda p: df.to_parquet(p, index=False))
+    return [csv, parquet]
+
+
+def read_table(tables_dir: str | os.PathLike, name: str) -> pd.DataFrame:
+    """Read table ``name`` (transport, fits, summary) from ``tables_dir`` (parquet preferred)."""
+    base = os.path.join(os.fspath(tables_dir), name)
+    if os.path.isfile(base + ".parquet"):
+        return pd.read_parquet(base + ".parquet")
+    if os.path.isfile(base + ".csv"):
+        return pd.read_csv(base + ".csv")
+    raise FileNotFoundError(f"table {name!r} not found in {tables_dir} (expected {name}.parquet or {name}.csv)")

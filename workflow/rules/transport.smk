@@ -1,0 +1,29 @@
+# Transport: one MPI job per structure x magnetisation x SOC, k-points distributed over ranks
+# (tbmto.parallel.kmap inside tbmto.transport.compute; only rank 0 writes). The launcher and
+# rank count come from the config (mpi.launcher, mpi.ranks) and can be overridden per profile:
+#   --set-resources transport:mpi="srun" transport:tasks=32
+# threads = ranks so that the local scheduler reserves one core per rank.
+
+
+rule transport:
+    input:
+        structure=f"{ROOT}/structures/{{system}}/L{{L}}/c{{conf}}.extxyz",
+        potentials=lambda w: [
+            PLAN.potential_path(PLAN.system(w.system).potential.label),
+            PLAN.potential_path(PLAN.system(w.system).lead_potential.label),
+        ],
+    output:
+        f"{ROOT}/transport/{{system}}/L{{L}}/c{{conf}}_{{m}}_{{soc}}.json",
+    params:
+        args=lambda w: PLAN.transport_args(w.system, w.m, w.soc),
+    log:
+        f"{LOGS}/transport/{{system}}/L{{L}}/c{{conf}}_{{m}}_{{soc}}.log",
+    threads: PLAN.ranks
+    resources:
+        tasks=PLAN.ranks,
+        mpi=PLAN.launcher,
+    shell:
+        "export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1; "
+        "{resources.mpi} -n {resources.tasks} tbmto transport --structure {input.structure} "
+        "--potentials {input.potentials} {params.args} --meta L_layers={wildcards.L} "
+        "--meta config={wildcards.conf} --out {output} > {log} 2>&1"
