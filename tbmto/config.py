@@ -56,6 +56,9 @@ MAGNETIZATIONS: dict[str, tuple[float, float, float]] = {
 SOC_LABELS: dict[bool, str] = {True: "soc", False: "nosoc"}
 """SOC switch → label used in file names and tables."""
 
+SUPPORTED_ALLOYS: list[list[str]] = [["Fe", "Ni"]]
+"""Element pairs (sorted) with a self-consistent alloy model in :func:`tbmto.asa.scf` ("NiFe")."""
+
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -201,7 +204,13 @@ def _semantic_errors(cfg: Mapping) -> list[str]:
             "(alloys: [...]) or thermal scan (thermal: [...])"
         )
     for i, scan in enumerate(cfg.get("alloys", [])):
-        if scan.get("lattice_constant") == "vegard" and sorted(scan["elements"]) != ["Fe", "Ni"]:
+        if sorted(scan["elements"]) not in SUPPORTED_ALLOYS:
+            errors.append(
+                f"alloys[{i}].elements = {scan['elements']!r} has no alloy potential model; "
+                f"allowed pairs: {', '.join('[' + ', '.join(p) + ']' for p in SUPPORTED_ALLOYS)} "
+                "(tbmto.asa.scf self-consistent alloys)"
+            )
+        elif scan.get("lattice_constant") == "vegard" and sorted(scan["elements"]) != ["Fe", "Ni"]:
             errors.append(
                 f"alloys[{i}].lattice_constant = 'vegard' is only defined for elements [Ni, Fe] "
                 f"(got {scan['elements']}); give the lattice constant in Å as a number"
@@ -619,7 +628,8 @@ def expand_plan(config: Mapping) -> StudyPlan:
         name = scan.get("name") or host + solute
         for x in sorted(scan["x"]):
             x = float(x)
-            a = vegard_lattice_constant(x) if scan["lattice_constant"] == "vegard" else float(scan["lattice_constant"])
+            x_fe = x if solute == "Fe" else 1.0 - x  # the only alloy model is NiFe (x = Fe fraction)
+            a = vegard_lattice_constant(x_fe) if scan["lattice_constant"] == "vegard" else float(scan["lattice_constant"])
             systems.append(
                 SystemSpec(
                     label=f"{name}_x{x:.4f}",
@@ -629,7 +639,7 @@ def expand_plan(config: Mapping) -> StudyPlan:
                     x=x,
                     lattice_constant=a,
                     delta_angstrom=0.0,
-                    potential=potential(host + solute, a, x),
+                    potential=potential("NiFe", a, x_fe),
                     lead_potential=potential(lead, a, None),
                 )
             )

@@ -21,8 +21,9 @@ propagated with the full covariance. Methods:
     E = ordinary least squares on the means; errors from the configuration spread Σ_i. The
     variance estimate is unbiased for any number of configurations ≥ 2.
 ``"weighted"``
-    E = weighted least squares with weights 1/σ²_i (σ²_i = diag Σ_i of that observable); the
-    slope error is the textbook sqrt[(XᵀWX)⁻¹]₁₁. With few configurations the sampled weights
+    E = weighted least squares with weights 1/σ²_i (σ²_i = diag Σ_i of that observable; an
+    observable with a vanishing spread at some length is fitted unweighted); the slope error is
+    the textbook sqrt[(XᵀWX)⁻¹]₁₁. With few configurations the sampled weights
     make this error too small (≈ 35 % low for 3 configurations, ≈ 20 % for 5, ≈ 10 % for 10;
     see tests/test_fit.py), which is why ``"spread"`` is the default.
 ``"residual"``
@@ -176,11 +177,14 @@ def fit_lines(L, Y, method: str = "spread") -> JointFit:
     used = method
     if used in ("spread", "weighted") and (np.any(counts < 2) or np.all(var_mean == 0.0)):
         used = "residual"
-    if used == "weighted" and np.any(var_mean <= 0.0):
-        used = "residual"
 
     if used == "weighted":
-        E = np.stack([_estimator(X, 1.0 / var_mean[:, a]) for a in range(k)])  # (k, 2, nL)
+        # an observable without spread at some length (e.g. a moment fixed by the composition)
+        # is fitted unweighted; its error then comes from the spreads that do exist
+        E = np.stack([
+            _estimator(X, 1.0 / var_mean[:, a]) if np.all(var_mean[:, a] > 0.0) else _estimator(X, None)
+            for a in range(k)
+        ])  # (k, 2, nL)
     else:
         E = np.broadcast_to(_estimator(X, None), (k, 2, nL))
     params = np.einsum("api,ia->ap", E, means)  # (k, 2): intercept, slope

@@ -1,0 +1,178 @@
+"""Study-config schema, readable validation errors and plan expansion (tbmto.config)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tbmto.config import ConfigError, expand_plan, layer_spacing_angstrom, load_config, validate_config
+from tbmto.materials import vegard_lattice_constant
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED = sorted((REPO / "configs").glob("*.yaml"))
+SHIPPED = [p for p in SHIPPED if p.name != "schema.yaml"]
+
+BASE = {
+    "study": "t",
+    "alloys": [{"elements": ["Ni", "Fe"], "x": [0.2], "lattice_constant": "vegard"}],
+    "geometry": {"supercell": [2, 2], "lengths": [4, 6, 8], "configurations": 3, "direction": "001"},
+}
+
+
+def _with(path: str, value):
+    """Copy of BASE with the value at a dotted path (list index as int) replaced."""
+    cfg = copy.deepcopy(BASE)
+    keys = [int(k) if k.isdigit() else k for k in path.split(".")]
+    node = cfg
+    for k in keys[:-1]:
+        node = node[k] if isinstance(k, int) else node.setdefault(k, {})
+    node[keys[-1]] = value
+    return cfg
+
+
+def test_base_config_valid_and_defaults_filled():
+    cfg = validate_config(BASE)
+    assert cfg["transport"]["soc"] == [True]
+    assert cfg["transport"]["magnetization"] == ["par", "perp"]
+    assert cfg["mpi"] == {"ranks": 1, "launcher": "mpiexec"}
+    assert cfg["fit"]["method"] == "spread"
+    assert "transport" not in BASE  # input not mutated
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_configs_validate(path):
+    plan = expand_plan(load_config(path))
+    assert len(plan.systems) >= 1
+    assert len(plan.lengths) >= 3
+    assert len(plan.transport_files()) == (
+        len(plan.systems) * len(plan.lengths) * plan.configurations * len(plan.magnetizations) * len(plan.soc)
+    )
+
+
+def test_expected_shipped_configs_exist():
+    assert {p.name for p in SHIPPED} >= {"default.yaml", "nife_alloys.yaml", "ni_thermal.yaml", "tiny.yaml"}
+
+
+BAD = [
+    # (config, key that must be named, fragment of the allowed values)
+    ({**BASE, "bogus": 1}, "bogus", "allowed keys"),
+    (_with("geometry.colour", "red"), "geometry.colour", "allowed keys"),
+    (_with("alloys.0.x", [0.2, 1.5]), "alloys[0].x[1]", "<= 1"),
+    (_with("alloys.0.x", [-0.1]), "alloys[0].x[0]", ">= 0"),
+    (_with("geometry.lengths", [4, 6]), "geometry.lengths", "at least 3"),
+    (_with("geometry.lengths", [4, 4, 6]), "geometry.lengths", "distinct"),
+    (_with("geometry.supercell", [2.5, 2]), "geometry.supercell[0]", "integer"),
+    (_with("geometry.supercell", [0, 2]), "geometry.supercell[0]", ">= 1"),
+    (_with("geometry.supercell", [2]), "geometry.supercell", "at least 2"),
+    (_with("alloys.0.elements", ["Ni", "Xx"]), "alloys[0].elements[1]", "'Fe'"),
+    (_with("geometry.direction", "010"), "geometry.direction", "'111'"),
+    (_with("geometry.direction", 1), "geometry.direction", "'001'"),
+    (_with("transport.magnetization", ["sideways"]), "transport.magnetization[0]", "'perp'"),
+    (_with("transport.soc", "yes"), "transport.soc", "array"),
+    (_with("transport.kmesh", [8, 0]), "transport.kmesh[1]", ">= 1"),
+    (_with("mpi.launcher", "aprun"), "mpi.launcher", "'srun'"),
+    (_with("mpi.ranks", 0), "mpi.ranks", ">= 1"),
+    (_with("seed", -1), "seed", ">= 0"),
+    (_with("alloys.0.lattice_constant", "big"), "alloys[0].lattice_constant", "vegard"),
+    (_with("alloys.0.lattice_constant", -3.5), "alloys[0].lattice_constant", "vegard"),
+    ({k: v for k, v in BASE.items() if k != "study"}, "study", "missing required key"),
+    ({**BASE, "thermal": [{"element": "Ni", "lattice_constant": 3.524, "delta_angstrom": [-0.01]}]},
+     "thermal[0].delta_angstrom[0]", ">= 0"),
+    ({**BASE, "thermal": [{"element": "Ni", "lattice_constant": 3.524}]},
+     "thermal[0]", "exactly one of delta_angstrom or delta_over_a"),
+    ({**BASE, "thermal": [{"element": "Ni", "lattice_constant": 3.524, "delta_angstrom": [0.01],
+                           "delta_over_a": [0.01]}]},
+     "thermal[0]", "exactly one of delta_angstrom or delta_over_a"),
+    ({**BASE, "thermal": [{"element": "Unobtainium", "lattice_constant": 3.5, "delta_over_a": [0.01]}]},
+     "thermal[0].element", "'Ni'"),
+    ({**BASE, "alloys": []}, "alloys, thermal", "at least one"),
+    (_with("alloys.0.elements", ["Ni", "Co"]), "alloys[0].elements", "allowed pairs: [Fe, Ni]"),
+    ({**BASE, "alloys": [{"elements": ["Ni", "Fe"], "x": [0.2], "lattice_constant": "vegard"}, {"elements": ["Ni", "Fe"], "x": [0.5]}]}, "alloys[1].name", "distinct"),
+]
+
+
+@pytest.mark.parametrize("cfg,key,allowed", BAD, ids=[b[1] + ":" + b[2] for b in BAD])
+def test_bad_configs_rejected_with_key_and_allowed_values(cfg, key, allowed):
+    with pytest.raises(ConfigError) as exc:
+        validate_config(cfg)
+    msg = str(exc.value)
+    assert key in msg, msg
+    assert allowed in msg, msg
+
+
+def test_bad_value_is_quoted_in_message():
+    with pytest.raises(ConfigError, match=r"alloys\[0\]\.x\[1\] = 1\.5"):
+        validate_config(_with("alloys.0.x", [0.2, 1.5]))
+
+
+def test_all_errors_reported_at_once():
+    cfg = _with("geometry.direction", "010")
+    cfg["geometry"]["lengths"] = [4]
+    cfg["nonsense"] = True
+    msg = str(pytest.raises(ConfigError, validate_config, cfg).value)
+    for key in ("geometry.direction", "geometry.lengths", "nonsense"):
+        assert key in msg
+
+
+def test_load_config_names_the_file(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text(yaml.safe_dump({**BASE, "typo_key": 3}))
+    with pytest.raises(ConfigError, match=r"(?s)bad.yaml.*typo_key"):
+        load_config(p)
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "missing.yaml")
+
+
+def test_plan_alloy_lattice_constants_and_leads():
+    plan = expand_plan(_with("alloys.0.x", [0.2, 0.5]))
+    assert [s.label for s in plan.systems] == ["NiFe_x0.2000", "NiFe_x0.5000"]
+    for s in plan.systems:
+        assert s.lattice_constant == pytest.approx(vegard_lattice_constant(s.x))
+        # the Cu lead is computed at the slab's lattice constant
+        assert s.lead_potential.system == "Cu"
+        assert s.lead_potential.lattice_constant == s.lattice_constant
+        assert s.potential.x == s.x and s.potential.system == "NiFe"
+        assert dict(s.composition) == pytest.approx({"Ni": 1 - s.x, "Fe": s.x})
+    assert len(plan.potentials()) == 4
+    assert plan.systems[0].lattice_constant == pytest.approx(3.548)
+
+
+def test_plan_thermal_shares_potentials_and_converts_delta():
+    cfg = {**BASE, "alloys": [], "thermal": [{"element": "Ni", "lattice_constant": 3.524, "delta_over_a": [0.01, 0.02]}]}
+    plan = expand_plan(cfg)
+    assert [s.delta_angstrom for s in plan.systems] == pytest.approx([0.03524, 0.07048])
+    assert len(plan.potentials()) == 2  # one Ni potential and one Cu lead for every Δ
+    assert {s.potential.label for s in plan.systems} == {"Ni_a3.5240"}
+    assert plan.figure_names() == ["fit_resistance", "fit_damping", "rho_delta", "alpha_delta"]
+
+
+def test_plan_paths_and_rule_arguments():
+    plan = expand_plan(_with("transport.soc", [True, False]))
+    s = plan.systems[0].label
+    assert plan.transport_path(s, 6, 2, "perp", False) == f"results/t/transport/{s}/L6/c2_perp_nosoc.json"
+    assert plan.structure_path(s, 6, 2) == f"results/t/structures/{s}/L6/c2.extxyz"
+    assert "--composition Ni=0.8,Fe=0.2" in plan.build_args(s, 6, 2)
+    assert "--no-soc" in plan.transport_args(s, "par", "nosoc")
+    # per-rule arguments only carry what that rule depends on
+    changed = expand_plan(_with("transport.kmesh", [12, 12]))
+    assert changed.build_args(s, 6, 2) == plan.build_args(s, 6, 2)
+    assert changed.scf_args(plan.systems[0].potential.label) == plan.scf_args(plan.systems[0].potential.label)
+    assert changed.transport_args(s, "par", "soc") != plan.transport_args(s, "par", "soc")
+
+
+def test_layer_spacing():
+    assert layer_spacing_angstrom(3.6, "001") == pytest.approx(1.8)
+    assert layer_spacing_angstrom(3.6, "111") == pytest.approx(3.6 / 3**0.5)
+    with pytest.raises(ValueError, match="direction"):
+        layer_spacing_angstrom(3.6, "110")
+
+
+def test_alloy_element_order_maps_to_fe_fraction():
+    plan = expand_plan(_with("alloys.0.elements", ["Fe", "Ni"]))
+    s = plan.systems[0]  # Fe host with 20 % Ni: Fe80Ni20
+    assert s.x == pytest.approx(0.2) and s.x_fe == pytest.approx(0.8)
+    assert s.potential.system == "NiFe" and s.potential.x == pytest.approx(0.8)
+    assert s.lattice_constant == pytest.approx(vegard_lattice_constant(0.8))
