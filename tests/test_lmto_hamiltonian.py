@@ -6,7 +6,9 @@ import pytest
 from tbmto.lmto.hamiltonian import orthogonal_hamiltonian, orthogonal_hamiltonian_soc
 from tbmto.lmto.harmonics import l_of_index
 from tbmto.lmto.potential_functions import onsite_p
-from tbmto.lmto.structure_constants import SCREENING_ALPHA, bloch_salpha
+from scipy.optimize import brentq
+
+from tbmto.lmto.structure_constants import SCREENING_ALPHA, bloch_salpha, bloch_sum, bulk_pairs
 
 RY_EV = 13.605693122994
 A = 3.614
@@ -39,6 +41,31 @@ def test_cu_bands_match_reference_table(salpha):
         got = bands[ik][: len(ref)]
         # reference rounded to 0.01 eV
         np.testing.assert_allclose(got, ref, atol=0.0051 + 1e-9, err_msg=name)
+
+
+def test_fermi_wavevector_and_electron_count():
+    """k_F along Γ–X = 0.870 (2π/a); 11.036 electrons below −0.089 Ry; E_F(11 e) = −0.0983 Ry.
+
+    Electron count by sampling a shifted 32³ mesh (counting error ≈ 1e−3 electrons).
+    """
+    pairs = bulk_pairs(FCC, np.zeros((1, 3)), W)
+
+    def bands(k):
+        return np.linalg.eigvalsh(orthogonal_hamiltonian(bloch_sum(pairs, FCC, k, 1), C,
+                                                         SQRT_DELTA, GAMMA))
+
+    def crossing(x):
+        return bands(np.array([[x * 2 * np.pi / A, 0.0, 0.0]]))[0, 5] - E_REF
+
+    assert abs(brentq(crossing, 0.6, 0.99, xtol=1e-6) - 0.870) < 1e-3
+    n = 32
+    u = (np.arange(n) + 0.5) / n
+    frac = np.stack(np.meshgrid(u, u, u, indexing="ij"), axis=-1).reshape(-1, 3)
+    e = np.sort(bands(frac @ (2 * np.pi * np.linalg.inv(FCC).T)).ravel())
+    count = 2.0 * np.searchsorted(e, E_REF) / n**3
+    assert abs(count - 11.036) < 0.003
+    e_f11 = e[int(5.5 * n**3) - 1]
+    assert abs(e_f11 - (-0.0983)) < 1.5e-3
 
 
 def test_gamma1_at_pole_of_p_s(salpha):

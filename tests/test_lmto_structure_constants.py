@@ -14,6 +14,7 @@ from tbmto.lmto.structure_constants import (
     FCC_W_OVER_A,
     SCREENING_ALPHA,
     bloch_salpha,
+    bloch_sum,
     bulk_pairs,
     canonical,
     screen_cluster,
@@ -156,9 +157,11 @@ def test_bloch_salpha_hermitian_and_cubic():
     s = bloch_salpha(FCC, np.zeros((1, 3)), k, W)
     assert s.shape == (5, 9, 9)
     np.testing.assert_allclose(s, s.conj().transpose(0, 2, 1), atol=1e-12)
-    for rot in _cubic_operations()[::7]:
+    pairs = bulk_pairs(FCC, np.zeros((1, 3)), W)
+    np.testing.assert_allclose(bloch_sum(pairs, FCC, k, 1), s, atol=1e-13)
+    for rot in _cubic_operations():
         dr = rotation_matrix(rot, 2)
-        sr = bloch_salpha(FCC, np.zeros((1, 3)), k @ rot.T, W)
+        sr = bloch_sum(pairs, FCC, k @ rot.T, 1)
         np.testing.assert_allclose(sr, dr @ s @ dr.T, atol=1e-10)
 
 
@@ -191,3 +194,30 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="coincident"):
         screen_cluster(np.zeros((2, 3)), W)
     assert SCREENING_ALPHA == (0.3485, 0.05303, 0.010714)
+
+
+def test_canonical_s_band_ewald():
+    """S⁰_ss(k) = Σ_T≠0 e^{ik·T} S⁰_ss(T) by Ewald summation: 1.762 (X), 1.366 (L), 1.809 (W),
+    1.769 (K). The real-space part uses canonical(); 1/|T| = [erfc + erf](η|T|)/|T|."""
+    from scipy.special import erfc
+
+    a = 1.0
+    w = FCC_W_OVER_A * a
+    cell = FCC / A * a
+    rec = 2 * np.pi * np.linalg.inv(cell).T
+    vol = abs(np.linalg.det(cell))
+    n = np.array(list(product(range(-7, 8), repeat=3)))
+    t = n @ cell
+    t = t[np.linalg.norm(t, axis=1) > 0]
+    g = n @ rec
+    eta = 2.0
+    s0 = canonical(t, w)[:, 0, 0]
+    np.testing.assert_allclose(s0, -2 * w / np.linalg.norm(t, axis=1), rtol=1e-13)
+    for kf, ref in (([1, 0, 0], 1.762), ([0.5, 0.5, 0.5], 1.366), ([1, 0.5, 0], 1.809),
+                    ([0.75, 0.75, 0], 1.769)):
+        k = 2 * np.pi / a * np.array(kf)
+        real = np.sum(np.cos(t @ k) * s0 * erfc(eta * np.linalg.norm(t, axis=1)))
+        kg = np.linalg.norm(k + g, axis=1)
+        recip = -2 * w * 4 * np.pi / vol * np.sum(np.exp(-(kg**2) / (4 * eta**2)) / kg**2)
+        self_term = 4 * w * eta / np.sqrt(np.pi)
+        assert abs(real + recip + self_term - ref) < 6e-4
