@@ -161,3 +161,26 @@ def test_bad_inputs():
         screened_pairs(pos[:, :2], W, cell2d)
     with pytest.raises(ValueError, match="coincident"):
         screened_pairs(np.vstack([pos, pos[:1]]), W, cell2d)
+
+
+def test_reference_positions_fix_the_neighbour_list():
+    """Neighbour lists from the undisplaced lattice: same pair set for any displacement,
+    blocks smooth; equal to the plain call when no pair crosses a cutoff."""
+    pos, cell2d = fcc001_stack(2, 2, 8)
+    rng = np.random.default_rng(21)
+    u = rng.normal(size=pos.shape)
+    small = screened_pairs(pos + 0.02 * u, W, cell2d)
+    fixed = screened_pairs(pos + 0.02 * u, W, cell2d, reference_positions=pos)
+    for f in ("i", "j", "shift", "block"):
+        np.testing.assert_array_equal(getattr(fixed, f), getattr(small, f))
+    # large displacements: the plain pair set changes, the referenced one does not
+    big = pos + 0.25 * u
+    plain = screened_pairs(big, W, cell2d)
+    ref = screened_pairs(big, W, cell2d, reference_positions=pos)
+    p0 = screened_pairs(pos, W, cell2d)
+    assert len(plain.i) != len(p0.i) or np.any(plain.j != p0.j)
+    for f in ("i", "j", "shift"):
+        np.testing.assert_array_equal(getattr(ref, f), getattr(p0, f))
+    _assert_hermitian_set(ref)
+    with pytest.raises(ValueError, match="reference_positions"):
+        screened_pairs(pos, W, cell2d, reference_positions=pos[:-1])

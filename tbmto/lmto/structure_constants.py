@@ -287,23 +287,25 @@ def _lattice_images(pos: np.ndarray, lattice: np.ndarray, radius: float):
     return ii, jj, sh, vec
 
 
-def _screened_rows(pos, lattice, w, alpha, cutoff, cluster_radius):
+def _screened_rows(pos, lattice, w, alpha, cutoff, cluster_radius, ref=None):
     """Screened blocks S^α_{i, j+shift} for |d| ≤ cutoff, not yet symmetrised.
 
-    Clusters that are identical up to translation (same rounded relative geometry) are
-    screened once.
+    Cluster membership and the pair cutoff are decided on ``ref`` (default ``pos``); the
+    structure constants use ``pos``. Clusters that are identical up to translation (same
+    rounded relative geometry) are screened once.
     """
-    ii, jj, sh, vec = _lattice_images(pos, lattice, cluster_radius)
+    ref = pos if ref is None else ref
+    ii, jj, sh, vec_ref = _lattice_images(ref, lattice, cluster_radius)
+    trans = sh @ lattice if lattice.shape[0] else np.zeros((len(ii), 3))
+    vec = pos[jj] + trans - pos[ii]
     nat = pos.shape[0]
     # canonical order inside each cluster: centre first, then lexicographic in rounded coords
     q = np.round(vec / w * 10**_ROUND_DIGITS).astype(np.int64)
-    is_centre = np.all(q == 0, axis=1) & (jj == ii) & np.all(sh == 0, axis=1)
+    is_centre = (jj == ii) & np.all(sh == 0, axis=1)
     order = np.lexsort((q[:, 2], q[:, 1], q[:, 0], ~is_centre, ii))
-    ii, jj, sh, vec, q = ii[order], jj[order], sh[order], vec[order], q[order]
+    ii, jj, sh, vec, vec_ref, q = (x[order] for x in (ii, jj, sh, vec, vec_ref, q))
     counts = np.bincount(ii, minlength=nat)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    if not np.all(is_centre[order][starts]):
-        raise ValueError("positions contain coincident atoms")
     keys = [q[s : s + c].tobytes() for s, c in zip(starts, counts)]
     uniq: dict[bytes, int] = {}
     rep = np.empty(nat, dtype=int)  # representative atom for every atom
@@ -318,7 +320,7 @@ def _screened_rows(pos, lattice, w, alpha, cutoff, cluster_radius):
         for g, r in zip(group, res):
             rows[int(g)] = r
     blocks = np.concatenate([rows[int(rep[a])] for a in range(nat)])
-    keep = np.linalg.norm(vec, axis=1) <= cutoff * (1 + 1e-12)
+    keep = np.linalg.norm(vec_ref, axis=1) <= cutoff * (1 + 1e-12)
     return ii[keep], jj[keep], sh[keep], vec[keep], blocks[keep]
 
 
@@ -380,6 +382,7 @@ def screened_pairs(
     cutoff: float | None = None,
     cluster_radius: float | None = None,
     alpha=SCREENING_ALPHA,
+    reference_positions: np.ndarray | None = None,
 ) -> Pairs:
     """Screened structure constants S^α between all atom pairs within ``cutoff``.
 
@@ -390,6 +393,13 @@ def screened_pairs(
     translation (rounded to 1e−8 w) share one linear solve, so undisplaced crystals cost a
     few solves. Atoms within ``cluster_radius`` of a free surface of ``positions`` see a
     truncated cluster: pad lead regions with enough layers.
+
+    With ``reference_positions`` (e.g. the undisplaced lattice of a frozen-phonon
+    configuration) the neighbour lists — cluster membership and the pair cutoff — are taken
+    from the reference geometry while S^α is computed at ``positions``. The pair set then
+    does not change with the displacements, S^α is a smooth function of them, and a pair
+    never crosses the cutoff (no jumps of a 2nd- or 3rd-shell block, ~0.2, for displacements
+    comparable to the shell gap).
 
     Parameters
     ----------
@@ -406,6 +416,8 @@ def screened_pairs(
         ``PAIR_CLUSTER_RADIUS_W · w`` = 3.8 w (4 fcc shells, 55 atoms).
     alpha : sequence of 3 floats
         Screening constants (α_s, α_p, α_d); default :data:`SCREENING_ALPHA`.
+    reference_positions : array_like, shape (n, 3), optional
+        Geometry that defines the neighbour lists (default: ``positions``).
 
     Returns
     -------
@@ -431,7 +443,14 @@ def screened_pairs(
         lattice = np.asarray(cell2d, dtype=float)
         if lattice.shape != (2, 3) or np.linalg.norm(np.cross(lattice[0], lattice[1])) < 1e-12:
             raise ValueError("cell2d must be two linearly independent 3-vectors, shape (2, 3)")
-    ii, jj, sh, _, blocks = _screened_rows(pos, lattice, w, alpha, cutoff, cluster_radius)
+    ref = None
+    if reference_positions is not None:
+        ref = _check_positions(reference_positions, "reference_positions")
+        if ref.shape != pos.shape:
+            raise ValueError(
+                f"reference_positions must have the shape of positions {pos.shape}, got {ref.shape}"
+            )
+    ii, jj, sh, _, blocks = _screened_rows(pos, lattice, w, alpha, cutoff, cluster_radius, ref)
     ii, jj, sh, blocks = _symmetrise(ii, jj, sh, blocks)
     if cell2d is None:
         sh = np.zeros((len(ii), 2), dtype=int)
