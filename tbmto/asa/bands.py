@@ -1,0 +1,120 @@
+"""TB-LMTO bands, Fermi level with Fermi–Dirac smearing, and ASA partial-DOS moments.
+
+Bands per spin are the eigenvalues of the orthogonal Hamiltonian H = C + √Δ S^γ √Δ
+(:func:`tbmto.lmto.hamiltonian.orthogonal_hamiltonian`) on a full shifted Monkhorst–Pack mesh.
+With u_{n,Lk} the eigenvector components, f the Fermi–Dirac occupations and w_k the k weights
+(Σ w_k = 1), the moments of the partial DOS of atom R, channel l and spin σ are
+
+    m_p(R l σ) = Σ_k w_k Σ_n f((ε_nk − μ)/kT) (ε_nk − E_ν,Rlσ)^p Σ_{m} |u_{n,Rlm,k}|²,  p = 0, 1, 2,
+
+(in the orthogonal representation the eigenvector weights are the partial charges), and the
+Fermi level μ solves Σ_σ Σ_k w_k Σ_n f = N_valence (bisection to 1e−12 electrons).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from ..lmto.hamiltonian import orthogonal_hamiltonian
+from ..lmto.structure_constants import bloch_salpha
+
+_L9 = np.array([0, 1, 1, 1, 2, 2, 2, 2, 2])
+
+
+def monkhorst_pack(cell: np.ndarray, n: int, shifted: bool = True) -> np.ndarray:
+    """Full (symmetry-free) n × n × n Monkhorst–Pack mesh in Cartesian 1/Å.
+
+    Fractional coordinates (i + ½)/n − ½ when ``shifted`` (Γ excluded for even n), else i/n.
+
+    Parameters
+    ----------
+    cell : ndarray (3, 3)
+        Lattice vectors as rows (Å).
+    n : int
+        Divisions per reciprocal vector (≥ 1).
+    shifted : bool
+    """
+    if int(n) != n or n < 1:
+        raise ValueError(f"kmesh must be a positive integer, got {n!r}")
+    n = int(n)
+    frac1 = (np.arange(n) + 0.5) / n - 0.5 if shifted else np.arange(n) / n
+    frac = np.stack(np.meshgrid(frac1, frac1, frac1, indexing="ij"), -1).reshape(-1, 3)
+    recip = 2.0 * np.pi * np.linalg.inv(np.asarray(cell, float)).T
+    return frac @ recip
+
+
+def structure_constants_k(cell: np.ndarray, positions: np.ndarray, w_angstrom: float,
+                          n_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """S^α(k) (nk, 9nb, 9nb) on the shifted mesh and the k weights (uniform, Σ = 1)."""
+    kpts = monkhorst_pack(cell, n_k)
+    s = bloch_salpha(np.asarray(cell, float), np.asarray(positions, float), kpts, w_angstrom)
+    return s, np.full(len(kpts), 1.0 / len(kpts))
+
+
+def fermi_function(e: np.ndarray, mu: float, kT: float) -> np.ndarray:
+    """Fermi–Dirac occupation 1/(1 + exp((e − μ)/kT))."""
+    return expit(-(np.asarray(e) - mu) / kT)
+
+
+def fermi_level(eigs: np.ndarray, weights: np.ndarray, n_electrons: float, kT: float) -> float:
+    """Chemical potential μ (Ry) with Σ_σ Σ_k w_k Σ_n f(ε_σkn) = n_electrons.
+
+    Parameters
+    ----------
+    eigs : ndarray (nspin, nk, nband)
+        Band energies (Ry); one electron per state and spin.
+    weights : ndarray (nk,)
+        k weights summing to one.
+    n_electrons : float
+    kT : float
+        Smearing (Ry), > 0.
+    """
+    if kT <= 0:
+        raise ValueError(f"smearing must be positive (Ry), got {kT!r}")
+    nmax = eigs.shape[0] * eigs.shape[2]
+    if not 0 < n_electrons < nmax:
+        raise ValueError(f"n_electrons must lie in (0, {nmax}), got {n_electrons!r}")
+    lo, hi = eigs.min() - 20 * kT, eigs.max() + 20 * kT
+
+    def count(mu):
+        return float(np.einsum("k,skn->", weights, fermi_function(eigs, mu, kT)))
+
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if count(mid) < n_electrons:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-13:
+            break
+    return 0.5 * (lo + hi)
+
+
+def diagonalise(salpha_k: np.ndarray, C: np.ndarray, sqrt_delta: np.ndarray,
+                gamma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (2, nk, nb·9) and partial weights per (atom, l) (2, nk, nb, 3, nb·9).
+
+    C, sqrt_delta, gamma have shape (nb, 2, 3): per site, spin (↑, ↓), l.
+    """
+    nb = C.shape[0]
+    eigs, wts = [], []
+    for sp in range(2):
+        h = orthogonal_hamiltonian(salpha_k, C[:, sp], sqrt_delta[:, sp], gamma[:, sp])
+        e, u = np.linalg.eigh(h)
+        w = (np.abs(u) ** 2).reshape(u.shape[0], nb, 9, -1)
+        wl = np.stack([w[:, :, _L9 == lq].sum(axis=2) for lq in range(3)], axis=2)
+        eigs.append(e)
+        wts.append(wl)
+    return np.stack(eigs), np.stack(wts)
+
+
+def band_moments(eigs: np.ndarray, partial: np.ndarray, weights: np.ndarray, mu: float,
+                 kT: float, e_nu: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Moments m0, m1, m2 of shape (nb, 2, 3) about E_ν (nb, 2, 3) (see module docstring)."""
+    occ = fermi_function(eigs, mu, kT) * weights[None, :, None]  # (s, k, n)
+    a = [np.einsum("skn,skn,skbln->bsl", occ, eigs**p, partial) for p in range(3)]
+    m0 = a[0]
+    m1 = a[1] - e_nu * a[0]
+    m2 = a[2] - 2.0 * e_nu * a[1] + e_nu**2 * a[0]
+    return m0, m1, m2

@@ -1,0 +1,410 @@
+"""LSDA atomic-sphere self-consistency for bulk fcc/bcc elements and random fcc NiFe alloys.
+
+Loop (per iteration, all species at once):
+
+1. V_σ from the input valence spin densities (+ frozen core, + Madelung shift for alloys),
+   :func:`tbmto.asa.sphere.sphere_potential`;
+2. C, Δ, γ, ξ and φ, φ̇, φ̈ at E_ν, :func:`tbmto.asa.parameters.potential_parameters`;
+3. bands H_σ(k) = C + √Δ S^γ(k) √Δ on a full shifted k-mesh (S^α(k) from
+   :func:`tbmto.lmto.structure_constants.bloch_salpha`, computed once), Fermi level with
+   Fermi–Dirac smearing, moments m0, m1, m2 per site, spin, l (:mod:`tbmto.asa.bands`);
+4. output density from the moments, E_ν → E_ν + m1/m0 (centre of gravity of the occupied band);
+5. Anderson mixing of the valence spin densities.
+
+Converged when successive C and Δ (all species, spins, l) and E_F change by less than
+``tol_Ry`` and the density residual ∫|n_out − n_in| 4πr² dr is below 100·tol_Ry electrons.
+
+Alloys (method "supercell-species-averaged"): a 2×2×2 conventional fcc supercell (32 sites)
+holds exactly round(x·32) Fe at sites drawn at random (``seed``). All sites of one species
+share one sphere potential, built from the species-averaged moments; inter-sphere electrostatics
+enter as the species-averaged Madelung potential V_M = −2 Σ_j M_ij Δq_j (Ewald,
+:mod:`tbmto.asa.madelung`) of the sphere charges Δq = Z_val − ∫ n_val. x = 0 and x = 1 are run as
+the pure elements on the primitive fcc cell.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import __version__
+from ..materials import atomic_number, vegard_lattice_constant
+from .atom import _anderson
+from .bands import band_moments, diagonalise, fermi_level, structure_constants_k
+from .madelung import madelung_matrix
+from .parameters import potential_parameters
+from .sphere import (Sphere, initial_valence_density, make_sphere, sphere_charge,
+                     sphere_potential, valence_density)
+
+BOHR_ANGSTROM = 0.529177210903
+
+DEFAULT_LATTICE_CONSTANT: dict[tuple[str, str], float] = {
+    ("Cu", "fcc"): 3.614, ("Ni", "fcc"): 3.524, ("Fe", "bcc"): 2.87, ("Fe", "fcc"): 3.644,
+    ("Co", "fcc"): 3.544, ("Pd", "fcc"): 3.89, ("Ag", "fcc"): 4.086, ("Au", "fcc"): 4.078,
+    ("Pt", "fcc"): 3.924, ("Rh", "fcc"): 3.803, ("Ir", "fcc"): 3.839, ("Al", "fcc"): 4.05,
+    ("Cr", "bcc"): 2.885, ("V", "bcc"): 3.03, ("Mo", "bcc"): 3.147, ("W", "bcc"): 3.165,
+    ("Nb", "bcc"): 3.30, ("Ta", "bcc"): 3.30,
+}
+"""Room-temperature experimental lattice constants (Å) used when ``a`` is not given; fcc Fe
+uses the Vegard end point of :mod:`tbmto.materials` (3.644 Å)."""
+
+INITIAL_MOMENT: dict[str, float] = {"Fe": 2.6, "Co": 1.7, "Ni": 0.7, "Mn": 3.0, "Cr": 1.0}
+"""Starting spin moments (μB); other elements start at 0.3 μB except filled-d metals (0)."""
+
+_FILLED_D = {"Cu", "Ag", "Au", "Zn", "Cd", "Hg", "Ga", "In"}
+_LATTICES = ("fcc", "bcc")
+ALLOY_SUPERCELL = 2
+"""Alloy supercell: ALLOY_SUPERCELL³ conventional fcc cells (4 sites each)."""
+
+
+@dataclass
+class Geometry:
+    """Crystal used for the bands: cell (Å, rows), site positions (Å), site → species index."""
+
+    cell: np.ndarray
+    positions: np.ndarray
+    site_species: np.ndarray
+    lattice_constant: float
+    w_angstrom: float
+
+
+def wigner_seitz_radius(lattice: str, a: float) -> float:
+    """Average Wigner–Seitz radius w = (3Ω/4π)^{1/3} (Å) for fcc (Ω = a³/4) or bcc (a³/2)."""
+    omega = a**3 / (4.0 if lattice == "fcc" else 2.0)
+    return (3.0 * omega / (4.0 * np.pi)) ** (1.0 / 3.0)
+
+
+def primitive_geometry(lattice: str, a: float) -> Geometry:
+    """One-site primitive fcc or bcc cell."""
+    if lattice == "fcc":
+        cell = 0.5 * a * np.array([[0.0, 1, 1], [1, 0, 1], [1, 1, 0]])
+    else:
+        cell = 0.5 * a * np.array([[-1.0, 1, 1], [1, -1, 1], [1, 1, -1]])
+    return Geometry(cell=cell, positions=np.zeros((1, 3)), site_species=np.zeros(1, int),
+                    lattice_constant=a, w_angstrom=wigner_seitz_radius(lattice, a))
+
+
+def alloy_geometry(a: float, n_fe: int, seed: int, reps: int = ALLOY_SUPERCELL) -> Geometry:
+    """reps³ conventional fcc supercell with exactly ``n_fe`` Fe sites (species 1) at random."""
+    basis = np.array([[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]])
+    grid = np.stack(np.meshgrid(*[np.arange(reps)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    pos = ((grid[:, None, :] + basis[None]).reshape(-1, 3)) * a
+    nsite = len(pos)
+    rng = np.random.default_rng(seed)
+    species = np.zeros(nsite, int)
+    species[rng.choice(nsite, size=n_fe, replace=False)] = 1
+    return Geometry(cell=np.eye(3) * reps * a, positions=pos, site_species=species,
+                    lattice_constant=a, w_angstrom=wigner_seitz_radius("fcc", a))
+
+
+@dataclass
+class _SpeciesState:
+    sphere: Sphere
+    n_val: np.ndarray
+    params: object = None
+    m0: np.ndarray | None = None
+
+
+def _initial_e_nu(sp: Sphere, v: np.ndarray) -> np.ndarray:
+    """E_ν start: iterate E_ν ← C from −0.2 Ry (C is where D_l(E) = −l − 1, linearised)."""
+    e_nu = np.full((2, 3), -0.2)
+    for _ in range(4):
+        pp = potential_parameters(sp.mesh, v, e_nu)
+        e_nu = np.clip(pp.C, -1.5, 1.5)
+    return e_nu
+
+
+def sphere_scf(sphere: Sphere, m0: np.ndarray, e_nu: np.ndarray, m2: np.ndarray,
+               n_start: np.ndarray, v_madelung: float = 0.0, tol: float = 1e-9,
+               max_iter: int = 100):
+    """Self-consistent sphere at fixed band moments (the ASA "sphere program").
+
+    With E_ν at the band centres of gravity (m1 = 0), iterate V → φ, φ̇, φ̈ at E_ν →
+    n = Σ_l [m0 φ² + m2 (φ̇² + φφ̈)]/4πr² → V (Anderson mixing) until ∫|Δn| 4πr² dr < tol.
+
+    Parameters
+    ----------
+    sphere : Sphere
+    m0, e_nu, m2 : ndarray (2, 3)
+        Partial charges, centres of gravity (Ry) and second moments about them (Ry²).
+    n_start : ndarray (2, n)
+        Starting valence spin densities (e/bohr³).
+    v_madelung : float
+        Madelung shift of the potential (Ry).
+
+    Returns
+    -------
+    params : PotentialParameters
+    n_val : ndarray (2, n)
+        Self-consistent valence spin densities.
+    """
+    mesh = sphere.mesh
+    wgt = 4.0 * np.pi * mesh.r**2 * np.sqrt(mesh.r * mesh.h)
+    n = n_start.copy()
+    hx: list = []
+    hf: list = []
+    zero = np.zeros_like(m0)
+    for _ in range(max_iter):
+        v = sphere_potential(sphere, n, v_madelung)
+        pp = potential_parameters(mesh, v, e_nu)
+        n_out = valence_density(mesh, pp.radial, m0, zero, m2)
+        err = float(np.sum(mesh.integrate(4 * np.pi * mesh.r**2 * np.abs(n_out - n))))
+        if err < tol:
+            return pp, n_out
+        x = _anderson(n * wgt, (n_out - n) * wgt, hx, hf, beta=0.5, depth=5)
+        n = x / wgt
+    raise RuntimeError(f"sphere self-consistency for {sphere.symbol} at fixed moments did not "
+                       f"converge in {max_iter} iterations (density change {err:.1e} e)")
+
+
+def _moment_vector(m0, m1, m2):
+    """(m0, centre of gravity offset m1/m0, width m2/m0 − (m1/m0)²) per spin and l."""
+    m0 = np.maximum(m0, 1e-8)
+    shift = m1 / m0
+    return m0, shift, np.maximum(m2 / m0 - shift**2, 0.0)
+
+
+def _validate(system: str, lattice: str, a, x, kmesh, smearing_Ry, max_iter, tol_Ry):
+    if not isinstance(system, str) or not system:
+        raise ValueError(f"system must be an element symbol or 'NiFe', got {system!r}")
+    if lattice not in _LATTICES:
+        raise ValueError(f"lattice must be one of {_LATTICES}, got {lattice!r}")
+    if int(kmesh) != kmesh or kmesh < 2:
+        raise ValueError(f"kmesh must be an integer ≥ 2, got {kmesh!r}")
+    if not 0 < smearing_Ry <= 0.1:
+        raise ValueError(f"smearing_Ry must lie in (0, 0.1] Ry, got {smearing_Ry!r}")
+    if int(max_iter) != max_iter or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
+    if not 0 < tol_Ry < 1e-2:
+        raise ValueError(f"tol_Ry must lie in (0, 1e-2) Ry, got {tol_Ry!r}")
+    if system == "NiFe":
+        if lattice != "fcc":
+            raise ValueError("system 'NiFe' is fcc only; lattice must be 'fcc'")
+        if x is None:
+            raise ValueError("x (Fe concentration in [0, 1]) is required for system 'NiFe'")
+        if not 0.0 <= float(x) <= 1.0:
+            raise ValueError(f"x must lie in [0, 1], got {x!r}")
+    else:
+        atomic_number(system)
+        if x is not None:
+            raise ValueError(f"x is only meaningful for the alloy 'NiFe', not for {system!r}")
+    if a is not None:
+        w_bohr = wigner_seitz_radius(lattice, float(a)) / BOHR_ANGSTROM
+        if not np.isfinite(a) or not 1.8 <= w_bohr <= 4.0:
+            raise ValueError(f"a = {a!r} Å gives w = {w_bohr:.3f} bohr outside the sensible "
+                             f"range 1.8–4.0 bohr for {lattice}")
+
+
+def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | None = None, *,
+        kmesh: int = 12, smearing_Ry: float = 0.005, max_iter: int = 80, tol_Ry: float = 1e-5,
+        seed: int = 0, progress: bool = True, initial_moment: float | None = None,
+        mixing: float = 0.25) -> dict:
+    """Self-consistent LSDA-ASA potential parameters of a bulk element or fcc Ni(1−x)Fe(x).
+
+    Parameters
+    ----------
+    system : str
+        Element symbol (``"Cu"``, ``"Ni"``, ``"Fe"``, ``"Co"``, ``"Pd"``, …) or ``"NiFe"``.
+    lattice : {"fcc", "bcc"}
+        Crystal structure (``"NiFe"``: fcc only).
+    a : float, optional
+        Cubic lattice constant (Å). Defaults: :data:`DEFAULT_LATTICE_CONSTANT` for elements,
+        :func:`tbmto.materials.vegard_lattice_constant` for NiFe.
+    x : float, optional
+        Fe concentration of NiFe (required for NiFe, forbidden otherwise).
+    kmesh : int
+        k divisions per reciprocal vector of the primitive cell (the alloy supercell uses
+        max(2, round(kmesh / (2·ALLOY_SUPERCELL^{…})))), see Notes.
+    smearing_Ry : float
+        Fermi–Dirac kT (Ry).
+    max_iter : int
+        Maximum iterations.
+    tol_Ry : float
+        Convergence of C, Δ (all species, spins, l) and E_F between iterations (Ry).
+    seed : int
+        Seed of the random alloy occupation.
+    progress : bool
+        Print one line per iteration.
+    initial_moment : float, optional
+        Starting spin moment per site (μB); default :data:`INITIAL_MOMENT`.
+    mixing : float
+        Anderson mixing parameter β.
+
+    Returns
+    -------
+    dict
+        JSON-ready potentials in the ``tbmto-potentials/1`` format (docs/interfaces.md).
+
+    Raises
+    ------
+    ValueError
+        For bad arguments (unknown element, lattice, a out of range, x missing or outside
+        [0, 1], …).
+    RuntimeError
+        If the self-consistency does not converge within ``max_iter`` iterations.
+
+    Notes
+    -----
+    The alloy supercell (2×2×2 conventional, lattice constant 2a) uses a k-mesh of
+    max(2, ceil(kmesh / 3)) divisions, about the same k density as kmesh³ in the primitive cell.
+    """
+    _validate(system, lattice, a, x, kmesh, smearing_Ry, max_iter, tol_Ry)
+    t0 = time.perf_counter()
+    if system == "NiFe":
+        x = float(x)
+        a = vegard_lattice_constant(x) if a is None else float(a)
+        if x in (0.0, 1.0):
+            species = ["Fe"] if x == 1.0 else ["Ni"]
+            geom = primitive_geometry("fcc", a)
+            nk = int(kmesh)
+            method = "single-site element (x = 0 or 1)"
+        else:
+            species = ["Ni", "Fe"]
+            nsite = 4 * ALLOY_SUPERCELL**3
+            n_fe = int(round(x * nsite))
+            if n_fe == 0 or n_fe == nsite:
+                raise ValueError(f"x = {x} rounds to {n_fe} Fe of {nsite} supercell sites; use "
+                                 "x = 0 or x = 1 for the pure elements")
+            geom = alloy_geometry(a, n_fe, seed)
+            nk = max(2, int(np.ceil(kmesh / 3)))
+            method = (f"supercell-species-averaged ({nsite}-site 2x2x2 conventional fcc, "
+                      f"{n_fe} Fe, seed {seed}, Ewald Madelung)")
+    else:
+        if a is None:
+            if (system, lattice) not in DEFAULT_LATTICE_CONSTANT:
+                raise ValueError(f"no default lattice constant for {lattice} {system}; pass a (Å)")
+            a = DEFAULT_LATTICE_CONSTANT[(system, lattice)]
+        species = [system]
+        geom = primitive_geometry(lattice, float(a))
+        nk = int(kmesh)
+        method = "single-site element"
+    result = _run(species, geom, nk, smearing_Ry, max_iter, tol_Ry, progress, initial_moment,
+                  mixing)
+    conc = ({species[0]: 1.0} if len(species) == 1 else {"Ni": 1.0 - x, "Fe": x})
+    data = {
+        "format": "tbmto-potentials/1",
+        "system": system, "lattice": lattice,
+        "x_fe": (float(x) if system == "NiFe" else (1.0 if system == "Fe" else 0.0)),
+        "lattice_constant_angstrom": float(geom.lattice_constant),
+        "wigner_seitz_radius_bohr": float(geom.w_angstrom / BOHR_ANGSTROM),
+        "fermi_energy_Ry": float(result["mu"]),
+        "species": {},
+        "provenance": {
+            "tbmto_version": __version__,
+            "method": ("LSDA (PW92) LMTO-ASA, scalar-relativistic, frozen free-atom core, "
+                       "orthogonal-representation 2nd-order H, s = w; " + method),
+            "settings": {"kmesh": int(nk), "kmesh_primitive_equivalent": int(kmesh),
+                         "smearing_Ry": float(smearing_Ry), "tol_Ry": float(tol_Ry),
+                         "max_iter": int(max_iter), "seed": int(seed), "mixing": float(mixing),
+                         "n_sites": int(len(geom.site_species)),
+                         "n_fe_sites": int(np.sum(geom.site_species == 1)) if len(species) == 2
+                         else None},
+            "converged": True,
+            "iterations": int(result["iterations"]),
+            "residual_Ry": float(result["residual"]),
+            "seconds": float(time.perf_counter() - t0),
+        },
+    }
+    for k, name in enumerate(species):
+        st = result["states"][k]
+        pp = st.params
+        q = st.m0
+        data["species"][name] = {
+            "concentration": float(conc[name]),
+            "moment_muB": float(q[0].sum() - q[1].sum()),
+            "charges": {"up": q[0].tolist(), "down": q[1].tolist()},
+            "C_Ry": {"up": pp.C[0].tolist(), "down": pp.C[1].tolist()},
+            "sqrt_delta_Ry": {"up": pp.sqrt_delta[0].tolist(), "down": pp.sqrt_delta[1].tolist()},
+            "gamma": {"up": pp.gamma[0].tolist(), "down": pp.gamma[1].tolist()},
+            "xi_Ry": [0.0, float(pp.xi[:, 1].mean()), float(pp.xi[:, 2].mean())],
+            "e_nu_Ry": {"up": pp.e_nu[0].tolist(), "down": pp.e_nu[1].tolist()},
+            "core_electrons_outside_sphere": float(st.sphere.core_spill),
+        }
+    return data
+
+
+MOMENT_WEIGHTS = (1.0, 5.0, 20.0)
+"""Weights of (m0 [e], centre [Ry], width [Ry²]) in the mixing vector."""
+
+
+def _run(species, geom: Geometry, nk, kT, max_iter, tol, progress, initial_moment, beta):
+    """Outer loop: band moments (m0, centre, width) per species, spin, l are the mixed state."""
+    w_bohr = geom.w_angstrom / BOHR_ANGSTROM
+    site_sp = geom.site_species
+    nsp = len(species)
+    states = []
+    for name in species:
+        sph = make_sphere(name, w_bohr)
+        mom = initial_moment if initial_moment is not None else INITIAL_MOMENT.get(
+            name, 0.0 if name in _FILLED_D else 0.3)
+        states.append(_SpeciesState(sphere=sph, n_val=initial_valence_density(sph, float(mom))))
+    counts = np.array([np.sum(site_sp == k) for k in range(nsp)])
+    n_val = float(sum(states[k].sphere.n_valence * counts[k] for k in range(nsp)))
+    salpha, wk = structure_constants_k(geom.cell, geom.positions, geom.w_angstrom, nk)
+    mad = (madelung_matrix(geom.cell / BOHR_ANGSTROM, geom.positions / BOHR_ANGSTROM)
+           if nsp > 1 else None)
+    wts = np.array(MOMENT_WEIGHTS)[:, None, None]
+
+    def bands(params_list):
+        C = np.stack([params_list[k].C for k in site_sp])
+        sd = np.stack([params_list[k].sqrt_delta for k in site_sp])
+        gm = np.stack([params_list[k].gamma for k in site_sp])
+        e_nu = np.stack([params_list[k].e_nu for k in site_sp])
+        eigs, partial = diagonalise(salpha, C, sd, gm)
+        mu = fermi_level(eigs, wk, n_val, kT)
+        m0, m1, m2 = band_moments(eigs, partial, wk, mu, kT, e_nu)
+        out = []
+        for k in range(nsp):
+            sel = site_sp == k
+            q0, sh, wd = _moment_vector(m0[sel].mean(0), m1[sel].mean(0), m2[sel].mean(0))
+            out.append(np.stack([q0, params_list[k].e_nu + sh, wd]))
+        return mu, out
+
+    # iteration 0: parameters of the starting density, E_ν at the band centres C
+    first = []
+    for st in states:
+        v = sphere_potential(st.sphere, st.n_val)
+        first.append(potential_parameters(st.sphere.mesh, v, _initial_e_nu(st.sphere, v)))
+    mu, x_in = bands(first)
+    hist_x: list = []
+    hist_f: list = []
+    prev = mu_prev = None
+    residual = np.inf
+    for it in range(1, max_iter + 1):
+        dq = np.array([st.sphere.n_valence - x[0].sum() for st, x in zip(states, x_in)])
+        if nsp > 1:
+            v_site = -2.0 * mad @ dq[site_sp]
+            v_mad = np.array([v_site[site_sp == k].mean() for k in range(nsp)])
+        else:
+            v_mad = np.zeros(1)
+        for k, st in enumerate(states):
+            q0, centre, width = x_in[k]
+            st.params, st.n_val = sphere_scf(st.sphere, q0, centre, q0 * width, st.n_val,
+                                             float(v_mad[k]))
+            st.m0 = q0
+        mu, x_out = bands([st.params for st in states])
+        cur = np.concatenate([np.ravel([st.params.C, st.params.delta]) for st in states])
+        if prev is not None:
+            residual = max(float(np.max(np.abs(cur - prev))), abs(mu - mu_prev))
+        mom_res = max(float(np.max(np.abs((xo - xi) * wts))) for xo, xi in zip(x_out, x_in))
+        moments = [float(x[0][0].sum() - x[0][1].sum()) for x in x_out]
+        if progress:
+            mom_txt = " ".join(f"{n}:{m:+.4f}" for n, m in zip(species, moments))
+            print(f"asa scf {it:3d}  E_F {mu:+.5f} Ry  parameter change {residual:.2e} Ry  "
+                  f"moment residual {mom_res:.1e}  moments {mom_txt}", flush=True)
+        if residual < tol and mom_res < 10 * tol:
+            for st, x in zip(states, x_out):
+                st.m0 = x[0]
+            return {"states": states, "mu": mu, "iterations": it, "residual": residual}
+        prev, mu_prev = cur, mu
+        xv = np.concatenate([(x * wts).ravel() for x in x_in])
+        fv = np.concatenate([((xo - xi) * wts).ravel() for xo, xi in zip(x_out, x_in)])
+        xn = _anderson(xv, fv, hist_x, hist_f, beta=beta, depth=8)
+        x_in = [(xn[k * 18:(k + 1) * 18].reshape(3, 2, 3) / wts) for k in range(nsp)]
+        for x in x_in:
+            x[0] = np.clip(x[0], 0.0, None)
+            x[2] = np.clip(x[2], 0.0, None)
+    raise RuntimeError(f"ASA self-consistency for {species} did not converge in {max_iter} "
+                       f"iterations (last parameter change {residual:.2e} Ry > tol {tol:.1e})")
