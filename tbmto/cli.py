@@ -27,7 +27,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -171,19 +170,15 @@ def _int_list(text: str) -> list[int]:
 
 
 def _atomic_json(data: dict, path: str) -> None:
-    """Write JSON atomically (temp file in the same directory + os.replace)."""
-    directory = os.path.dirname(os.path.abspath(path)) or "."
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    """Write JSON atomically (temporary file in the same directory + os.replace)."""
+    from tbmto.tables import atomic_write
+
+    def writer(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=1, sort_keys=True)
             fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+
+    atomic_write(path, writer)
 
 
 def _mpi_world():

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 
 import numpy as np
 import pandas as pd
@@ -169,22 +168,14 @@ def make_figure(kind: str, transport: pd.DataFrame, fits: pd.DataFrame, summary:
 
 def save_figure(fig, stem: str | os.PathLike) -> list[str]:
     """Save ``fig`` as ``<stem>.png`` (150 dpi) and ``<stem>.pdf`` atomically; close it."""
+    from tbmto.tables import atomic_write
+
     plt = _plt()
     stem = os.fspath(stem)
-    directory = os.path.dirname(os.path.abspath(stem)) or "."
-    os.makedirs(directory, exist_ok=True)
     out = []
     try:
         for ext in ("png", "pdf"):
-            fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix="." + ext, dir=directory)
-            os.close(fd)
-            try:
-                fig.savefig(tmp, format=ext, dpi=150)
-                os.replace(tmp, f"{stem}.{ext}")
-            except BaseException:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
+            atomic_write(f"{stem}.{ext}", lambda tmp, ext=ext: fig.savefig(tmp, format=ext, dpi=150))
             out.append(f"{stem}.{ext}")
     finally:
         plt.close(fig)

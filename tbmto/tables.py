@@ -42,6 +42,7 @@ __all__ = [
     "transport_table",
     "fit_table",
     "summary_table",
+    "atomic_write",
     "write_table",
     "read_table",
 ]
@@ -318,13 +319,23 @@ def summary_table(transport: pd.DataFrame, method: str = "spread", g: float = 2.
     return _fit_all(transport, method, g, damping_from)[1]
 
 
-def _atomic_write(path: str, writer) -> None:
+def atomic_write(path: str | os.PathLike, writer) -> None:
+    """Call ``writer(tmp)`` on a temporary file next to ``path``, then rename it to ``path``.
+
+    The temporary file keeps the suffix of ``path`` (format detection by extension) and gets
+    the permissions of a normally created file (0666 minus the umask); it is removed on error,
+    so ``path`` is either the complete new file or untouched.
+    """
+    path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path)) or "."
     os.makedirs(directory, exist_ok=True)
     suffix = os.path.splitext(path)[1]
     fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=suffix, dir=directory)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.chmod(tmp, 0o666 & ~umask)
         writer(tmp)
         os.replace(tmp, path)
     except BaseException:
@@ -337,8 +348,8 @@ def write_table(df: pd.DataFrame, stem: str | os.PathLike) -> list[str]:
     """Write ``df`` to ``<stem>.csv`` and ``<stem>.parquet`` atomically; returns the paths."""
     stem = os.fspath(stem)
     csv, parquet = stem + ".csv", stem + ".parquet"
-    _atomic_write(csv, lambda p: df.to_csv(p, index=False))
-    _atomic_write(parquet, lambda p: df.to_parquet(p, index=False))
+    atomic_write(csv, lambda p: df.to_csv(p, index=False))
+    atomic_write(parquet, lambda p: df.to_parquet(p, index=False))
     return [csv, parquet]
 
 
