@@ -147,7 +147,11 @@ def _spin_matrix_dtheta(q: np.ndarray, m: np.ndarray, axis: np.ndarray) -> np.nd
     half = 0.5 * (q9[:, 0] - q9[:, 1])
     dm = np.cross(axis, m)
     dsig = np.einsum("na,ast->nst", dm, _PAULI)
-    out = dsig[:, :, None, :, None] * half[:, None, None, None, :] * np.eye(9)[None, None, :, None, :]
+    out = (
+        dsig[:, :, None, :, None]
+        * half[:, None, None, None, :]
+        * np.eye(9)[None, None, :, None, :]
+    )
     return out.reshape(-1, 18, 18)
 
 
