@@ -88,7 +88,7 @@ def _fraction(text: str) -> float:
 
 
 def _int_pair(text: str) -> tuple[int, int]:
-    parts = [p for p in text.replace("x", ",").split(",") if p.strip()]
+    parts = text.split(",")
     try:
         vals = [int(p) for p in parts]
     except ValueError:

@@ -1,0 +1,141 @@
+"""The ``tbmto`` command line: help of every subcommand, exit status 2 naming bad options,
+and the fit/plot subcommands on synthetic transport files."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tbmto.cli import main
+
+SUBCOMMANDS = ["scf", "build", "transport", "fit", "plot", "run"]
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_console_script_help():
+    exe = shutil.which("tbmto")
+    cmd = [exe] if exe else [sys.executable, "-m", "tbmto.cli"]
+    out = subprocess.run(cmd + ["--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    for sub in SUBCOMMANDS:
+        assert sub in out.stdout
+
+
+@pytest.mark.parametrize("sub", SUBCOMMANDS)
+def test_subcommand_help_exits_zero(sub, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([sub, "--help"])
+    assert exc.value.code == 0
+    assert "usage: tbmto " + sub in capsys.readouterr().out
+
+
+BAD = [
+    (["build", "--layers", "0", "--a", "3.5", "--out", "x.extxyz"], "--layers"),
+    (["build", "--layers", "4", "--a", "-3.5", "--out", "x.extxyz"], "--a"),
+    (["build", "--layers", "4", "--a", "3.5", "--supercell", "2,x", "--out", "x.extxyz"], "--supercell"),
+    (["build", "--layers", "4", "--a", "3.5", "--composition", "Ni=0.8,Fe=0.3", "--out", "x.extxyz"], "--composition"),
+    (["build", "--layers", "4", "--a", "3.5", "--composition", "Ni=0.8,Xy=0.2", "--out", "x.extxyz"], "--composition"),
+    (["build", "--layers", "4", "--a", "3.5", "--direction", "110", "--out", "x.extxyz"], "--direction"),
+    (["build", "--layers", "4", "--a", "3.5", "--delta", "-0.1", "--out", "x.extxyz"], "--delta"),
+    (["build", "--layers", "4", "--a", "3.5"], "--out"),
+    (["transport", "--structure", "s", "--potentials", "p", "--magnetization", "up", "--out", "t"], "--magnetization"),
+    (["transport", "--structure", "s", "--potentials", "p", "--magnetization", "0,0,0", "--out", "t"], "--magnetization"),
+    (["transport", "--structure", "s", "--potentials", "p", "--kmesh", "0", "--out", "t"], "--kmesh"),
+    (["transport", "--structure", "s", "--potentials", "p", "--meta", "novalue", "--out", "t"], "--meta"),
+    (["transport", "--structure", "s", "--potentials", "p", "--out", "t", "--frobnicate"], "--frobnicate"),
+    (["scf", "--system", "Ni", "--x", "1.5", "--out", "p"], "--x"),
+    (["scf", "--system", "Ni", "--kmesh", "two", "--out", "p"], "--kmesh"),
+    (["scf", "--system", "Ni", "--lattice", "hcp", "--out", "p"], "--lattice"),
+    (["fit", "--out-dir", "t", "--method", "magic"], "--method"),
+    (["fit", "--out-dir", "t", "--systems", "a"], "--transport-dir"),
+    (["fit", "--out-dir", "t", "--lengths", "4,x", "--transport-dir", "d"], "--lengths"),
+    (["plot", "nonsense", "--tables-dir", "t", "--out", "f"], "kind"),
+    (["run", "--cores", "0"], "--cores"),
+    (["frobnicate"], "COMMAND"),
+]
+
+
+@pytest.mark.parametrize("argv,option", BAD, ids=[" ".join(a[:1] + [o]) for a, o in BAD])
+def test_bad_options_exit_2_naming_the_option(argv, option, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert option in err, err
+
+
+def test_fit_without_inputs_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", "--out-dir", "t"])
+    assert exc.value.code == 2
+    assert "transport JSON files or the grid" in capsys.readouterr().err
+
+
+def test_run_rejects_invalid_config_with_exit_2(tmp_path, capsys):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("study: x\nalloys: [{elements: [Ni, Fe], x: [0.2]}]\ngeometry: {lengths: [4, 6]}\n")
+    assert main(["run", str(cfg), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "geometry.lengths" in err and "at least 3" in err
+
+
+def test_fit_missing_transport_file_exits_2(tmp_path, capsys):
+    assert main(["fit", str(tmp_path / "nope.json"), "--out-dir", str(tmp_path)]) == 2
+    assert "nope.json" in capsys.readouterr().err
+
+
+def _write_transport(path: Path, L: int, conf: int, m: str, G: float, T: float, M: float):
+    path.write_text(json.dumps({
+        "format": "tbmto-transport/1",
+        "meta": {"system": "Ni_d0.07048", "scan": "Ni", "kind": "thermal", "x": 0.0, "x_fe": 0.0,
+                 "delta_angstrom": 0.07048, "lattice_constant_angstrom": 3.524, "direction": "001",
+                 "layer_spacing_angstrom": 1.762, "L_layers": L, "config": conf},
+        "inputs": {"magnetization_label": m, "soc": True},
+        "result": {"G_e2h": G, "area_nm2": 0.0621, "damping_T": T, "moment_muB": M,
+                   "n_modes_left": 2.0, "n_modes_right": 2.0, "n_k": 4, "seconds": 0.1},
+    }))
+
+
+def test_fit_and_plot_on_synthetic_results(tmp_path):
+    pytest.importorskip("tbmto.observables")
+    from tbmto.observables import area_resistance_ohm_m2
+    from tbmto.tables import read_table
+
+    tdir = tmp_path / "transport" / "Ni_d0.07048"
+    rho = {"par": 5.0, "perp": 4.5}  # μΩ·cm
+    area = 0.0621
+    RA_of_G = area_resistance_ohm_m2(1.0, area)  # R·A for G = 1 e²/h
+    for L in (3, 5, 7):
+        for c in range(2):
+            for m in ("par", "perp"):
+                RA = 2e-15 + rho[m] * 1e-8 * L * 0.1762e-9 + (c - 0.5) * 1e-17
+                d = tdir / f"L{L}"
+                d.mkdir(parents=True, exist_ok=True)
+                _write_transport(d / f"c{c}_{m}_soc.json", L, c, m, RA_of_G / RA, 0.1 * L + c * 0.01, 0.6 * L)
+    rc = main(["fit", "--transport-dir", str(tmp_path / "transport"), "--systems", "Ni_d0.07048",
+               "--lengths", "3,5,7", "--configurations", "2", "--magnetizations", "par,perp", "--soc", "soc",
+               "--out-dir", str(tmp_path / "tables")])
+    assert rc == 0
+    for name in ("transport", "fits", "summary"):
+        assert (tmp_path / "tables" / f"{name}.csv").is_file()
+        assert (tmp_path / "tables" / f"{name}.parquet").is_file()
+    tr = read_table(tmp_path / "tables", "transport")
+    assert len(tr) == 12
+    assert sorted(set(tr["L_nm"])) == pytest.approx([0.3 * 1.762, 0.5 * 1.762, 0.7 * 1.762])
+    s = read_table(tmp_path / "tables", "summary").iloc[0]
+    assert s["rho_par_uohm_cm"] == pytest.approx(5.0, rel=1e-6)
+    assert s["rho_perp_uohm_cm"] == pytest.approx(4.5, rel=1e-6)
+    assert s["alpha"] == pytest.approx(2 * 0.1 / (4 * math.pi * 0.6), rel=1e-9)
+    assert s["delta_over_a"] == pytest.approx(0.02)
+    for kind in ("fit_resistance", "fit_damping", "rho_delta", "alpha_delta"):
+        stem = tmp_path / "figures" / kind
+        assert main(["plot", kind, "--tables-dir", str(tmp_path / "tables"), "--out", str(stem)]) == 0
+        assert stem.with_suffix(".png").stat().st_size > 1000
+        assert stem.with_suffix(".pdf").stat().st_size > 1000
+    assert not list((tmp_path / "figures").glob(".tmp_*"))
