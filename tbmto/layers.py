@@ -416,8 +416,16 @@ def build_layered_system(
     # ideal leads: lead PL atoms are translates of the first / last layer
     n_pad_lead = int(math.ceil(cluster_radius / d)) + 1
     t0 = time.perf_counter()
-    left = _ideal_lead(pos0[first] - n_pl * t, t, n_pl, n_pad_lead, w, cell2d, cutoff, cluster_radius, alpha)
-    right = _ideal_lead(pos0[last] + t, t, n_pl, n_pad_lead, w, cell2d, cutoff, cluster_radius, alpha)
+    ref_l, ref_r = pos0[first] - n_pl * t, pos0[last] + t
+    left = _ideal_lead(ref_l, t, n_pl, n_pad_lead, w, cell2d, cutoff, cluster_radius, alpha)
+    diff = ref_r - ref_l
+    if np.all(np.abs(diff - diff[0]) < 1e-9):
+        # the right lead PL is a rigid translate of the left one (same atom order): identical
+        # blocks in the lattice-translation gauge, so both leads share one pair table and the
+        # WFM engine can share the lead modes
+        right = left
+    else:
+        right = _ideal_lead(ref_r, t, n_pl, n_pad_lead, w, cell2d, cutoff, cluster_radius, alpha)
     t_leads = time.perf_counter() - t0
     return LayeredSystem(
         cell2d=cell2d,

@@ -1,0 +1,319 @@
+"""Conductance and Gilbert-damping dissipation of a lead | slab | lead structure.
+
+For every k∥ of a uniform mesh of the lateral supercell Brillouin zone the MTO secular matrix
+K = P^α(E) − S^α(k∥) is assembled in principal-layer blocks (:mod:`tbmto.layers`) and the
+scattering matrix is computed by wave-function matching (:func:`tbmto.wfm.smatrix`, K = E − H
+with H = S^α − P^α at E = 0). Observables (DESIGN.md §4; seed Sec. IV, Eqs. 66–70):
+
+* G = (e²/h) ⟨Tr t t†⟩_k∥, spin summed, for the whole lateral supercell;
+* Sharvin: ⟨N_left⟩_k∥, ⟨N_right⟩_k∥ propagating lead channels;
+* damping: T = ⟨Re Tr(∂S†/∂θ ∂S/∂θ)⟩_k∥ for a rigid rotation by θ of all slab moments about
+  an axis ⊥ their mean direction; ∂H/∂θ = −∂P^α/∂θ is on-site (S^α is spin independent).
+  Then α = g T/(4π M) (:func:`tbmto.observables.gilbert_alpha`).
+
+S^α pairs (k∥ and magnetisation independent) are computed once per structure and P^α(E) once
+per structure and magnetisation; per k∥ only the Bloch sums and the WFM solve run. The k loop
+is distributed with :func:`tbmto.parallel.kmap`; results are reduced in k order on every rank,
+so they are bitwise independent of the number of MPI ranks.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from ase import Atoms
+
+from tbmto.layers import LayeredSystem, build_layered_system, kmesh as make_kmesh
+from tbmto.lmto.potential_functions import onsite_p, onsite_p_dtheta
+from tbmto.lmto.structure_constants import SCREENING_ALPHA
+from tbmto.observables import conductance_per_area, gilbert_alpha, sharvin_conductance_per_area
+from tbmto.potentials import Potentials, fcc_wigner_seitz_radius
+from tbmto.structure import REGION_SLAB
+
+__all__ = ["TransportResult", "compute", "damping_axis_for", "onsite_parameters"]
+
+
+@dataclass
+class TransportResult:
+    """k∥-averaged transport quantities of one structure and magnetisation.
+
+    Attributes
+    ----------
+    G_e2h : float
+        ⟨Tr t t†⟩_k (spin summed, whole supercell): G in units of e²/h.
+    area_nm2 : float
+        Lateral supercell area (nm²).
+    n_modes_left, n_modes_right : float
+        ⟨N⟩_k propagating channels of the left/right lead (both spins).
+    damping_T : float
+        ⟨Re Tr(∂S†/∂θ ∂S/∂θ)⟩_k (dimensionless, per rad²); NaN when damping=False.
+    moment_muB : float
+        Σ over slab atoms of the species moments (μB).
+    n_k : int
+        Number of k∥ points.
+    kmesh : list of int
+        Mesh size (n₁, n₂) of the supercell Brillouin zone (shifted by half a step).
+    seconds : float
+        Wall time of :func:`compute` (s).
+    soc, energy_Ry, damping_axis
+        Settings used (energy relative to E_F; damping_axis None without damping).
+    n_atoms, n_slab_atoms, n_principal_layers, pl_layers
+        Size of the problem: atoms in the structure, slab atoms, scattering PLs, PL thickness
+        in atomic layers.
+    transmission_k, damping_k : list of float
+        Per-k∥ Tr t t† and Re Tr ∂S†∂S (k order of :func:`tbmto.layers.kmesh`).
+    timings : dict
+        Seconds: ``salpha_pairs_s`` (padded scattering region), ``salpha_lead_pairs_s``,
+        ``potential_functions_s``, ``assembly_s_per_k`` (Bloch sums + blocks, mean),
+        ``wfm_s_per_k`` (mean), ``k_loop_s``.
+    wigner_seitz_radius_angstrom : float
+        Average WS radius w = a (3/16π)^{1/3} used for S^α (Å).
+    """
+
+    G_e2h: float
+    area_nm2: float
+    n_modes_left: float
+    n_modes_right: float
+    damping_T: float
+    moment_muB: float
+    n_k: int
+    kmesh: list[int]
+    seconds: float
+    soc: bool
+    energy_Ry: float
+    damping_axis: list[float] | None
+    n_atoms: int
+    n_slab_atoms: int
+    n_principal_layers: int
+    pl_layers: int
+    transmission_k: list[float] = field(default_factory=list)
+    damping_k: list[float] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+    wigner_seitz_radius_angstrom: float = float("nan")
+
+    @property
+    def conductance_per_area(self) -> float:
+        """G/A in 10¹⁵ Ω⁻¹ m⁻² (spin summed)."""
+        return float(conductance_per_area(self.G_e2h, self.area_nm2))
+
+    @property
+    def sharvin_per_area_per_spin(self) -> float:
+        """Left-lead Sharvin conductance per area and spin, (e²/h) N/(2A), in 10¹⁵ Ω⁻¹ m⁻²."""
+        return float(sharvin_conductance_per_area(self.n_modes_left, self.area_nm2, per_spin=True))
+
+    @property
+    def alpha(self) -> float:
+        """Gilbert damping g T/(4π M) with g = 2 (NaN without damping or moment)."""
+        if not np.isfinite(self.damping_T) or self.moment_muB <= 0:
+            return float("nan")
+        return float(gilbert_alpha(self.damping_T, self.moment_muB))
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable dict (NaN → None)."""
+        out = asdict(self)
+
+        def clean(v):
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            if isinstance(v, (np.floating, np.integer)):
+                return clean(v.item())
+            if isinstance(v, list):
+                return [clean(x) for x in v]
+            if isinstance(v, dict):
+                return {k: clean(x) for k, x in v.items()}
+            return v
+
+        return clean(out)
+
+
+def onsite_parameters(atoms: Atoms, potentials: Potentials) -> dict[str, np.ndarray]:
+    """Per-atom potential parameters of ``atoms`` (see :meth:`Potentials.for_atoms`)."""
+    return potentials.for_atoms(atoms.get_chemical_symbols())
+
+
+def damping_axis_for(m: np.ndarray) -> np.ndarray:
+    """Default rotation axis ⊥ the mean magnetisation m̄ of the rotated atoms.
+
+    axis = ẑ × m̄ / |ẑ × m̄|, or x̂ when m̄ ∥ ẑ.
+
+    Raises
+    ------
+    ValueError
+        If the mean magnetisation vanishes (then pass ``damping_axis`` explicitly).
+    """
+    mbar = np.mean(np.asarray(m, dtype=float), axis=0)
+    nrm = float(np.linalg.norm(mbar))
+    if nrm < 1e-8:
+        raise ValueError("the mean slab magnetisation vanishes; pass damping_axis explicitly")
+    mbar /= nrm
+    ax = np.cross([0.0, 0.0, 1.0], mbar)
+    if np.linalg.norm(ax) < 1e-8:
+        return np.array([1.0, 0.0, 0.0])
+    return ax / np.linalg.norm(ax)
+
+
+def _check_kmesh(kmesh) -> tuple[int, int]:
+    try:
+        n1, n2 = kmesh
+    except (TypeError, ValueError):
+        raise ValueError(f"kmesh must be a pair of positive integers, got {kmesh!r}") from None
+    for v in (n1, n2):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"kmesh must be a pair of positive integers, got {kmesh!r}")
+    return int(n1), int(n2)
+
+
+def compute(
+    atoms: Atoms,
+    potentials: Potentials,
+    kmesh: Sequence[int] = (8, 8),
+    soc: bool = True,
+    damping: bool = False,
+    energy_Ry: float = 0.0,
+    comm=None,
+    progress: bool = True,
+    cutoff: float | None = None,
+    cluster_radius: float | None = None,
+    damping_axis: Sequence[float] | None = None,
+    layered: LayeredSystem | None = None,
+) -> TransportResult:
+    """Landauer conductance (and damping dissipation) of a lead | slab | lead structure.
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+        Structure from :func:`tbmto.structure.build_stack` (possibly with a texture from
+        :func:`~tbmto.structure.set_magnetization` / :func:`~tbmto.structure.domain_wall`).
+    potentials : Potentials
+        Parameters for every species of ``atoms`` (E_F = 0), at the same lattice constant
+        (to 1e−4 Å).
+    kmesh : (int, int)
+        n₁ × n₂ uniform mesh of the supercell 2D Brillouin zone, shifted by half a step
+        (folding consistent: 1×1 with (m n)² points ≡ m×m with n² points).
+    soc : bool
+        Include ξ L·S.
+    damping : bool
+        Also compute T = ⟨Re Tr ∂S†/∂θ ∂S/∂θ⟩ for a rigid rotation of all slab moments.
+    energy_Ry : float
+        Energy relative to E_F (Ry).
+    comm : mpi4py communicator, optional
+        Passed to :func:`tbmto.parallel.kmap`.
+    progress : bool
+        Progress bar on rank 0.
+    cutoff, cluster_radius : float, optional
+        S^α pair range and screening-cluster radius (Å); defaults of
+        :func:`tbmto.layers.build_layered_system`.
+    damping_axis : 3-vector, optional
+        Rotation axis (unit, ⊥ the mean slab magnetisation); default
+        :func:`damping_axis_for`.
+    layered : LayeredSystem, optional
+        Re-use S^α pairs of an earlier call on the same geometry (e.g. another magnetisation).
+
+    Returns
+    -------
+    TransportResult
+    """
+    from tbmto.parallel import kmap
+    from tbmto.wfm import smatrix
+
+    t_start = time.perf_counter()
+    if not isinstance(atoms, Atoms):
+        raise ValueError(f"atoms must be an ase.Atoms, got {type(atoms).__name__}")
+    if not isinstance(potentials, Potentials):
+        raise ValueError(f"potentials must be a tbmto.potentials.Potentials, got {type(potentials).__name__}")
+    n1, n2 = _check_kmesh(kmesh)
+    if not np.isfinite(energy_Ry):
+        raise ValueError(f"energy_Ry must be finite, got {energy_Ry!r}")
+    if "magmom_dir" not in atoms.arrays:
+        raise ValueError("atoms lacks the per-atom array 'magmom_dir'; use tbmto.structure.build_stack")
+    a_struct = float(atoms.info.get("lattice_constant_angstrom", float("nan")))
+    if not abs(a_struct - potentials.lattice_constant_angstrom) <= 1e-4:
+        raise ValueError(
+            f"atoms lattice constant {a_struct} Å differs from the potentials' "
+            f"{potentials.lattice_constant_angstrom} Å ({', '.join(potentials.sources)})"
+        )
+    par = onsite_parameters(atoms, potentials)
+    m = np.asarray(atoms.arrays["magmom_dir"], dtype=float)
+    m = m / np.linalg.norm(m, axis=1, keepdims=True)
+    region = np.asarray(atoms.arrays["region"])
+    slab = region == REGION_SLAB
+
+    w = fcc_wigner_seitz_radius(a_struct)
+    if layered is None:
+        layered = build_layered_system(atoms, w=w, cutoff=cutoff, cluster_radius=cluster_radius)
+    elif not isinstance(layered, LayeredSystem):
+        raise ValueError(f"layered must be a LayeredSystem, got {type(layered).__name__}")
+
+    t0 = time.perf_counter()
+    args = (par["C"], par["sqrt_delta"], par["gamma"], par["xi"], m)
+    p_all = onsite_p(float(energy_Ry), *args, alpha=SCREENING_ALPHA, soc=bool(soc))
+    p_left = p_all[layered.left_lead_atoms]
+    p_right = p_all[layered.right_lead_atoms]
+    dh = None
+    axis = None
+    if damping:
+        axis = damping_axis_for(m[slab]) if damping_axis is None else np.asarray(damping_axis, dtype=float)
+        if axis.shape != (3,) or abs(np.linalg.norm(axis) - 1) > 1e-6:
+            raise ValueError(f"damping_axis must be a unit 3-vector, got {damping_axis!r}")
+        mbar = m[slab].mean(axis=0)
+        if abs(axis @ mbar) > 1e-6 * max(1.0, np.linalg.norm(mbar)):
+            raise ValueError(f"damping_axis must be perpendicular to the mean slab magnetisation {mbar}")
+        dp = np.zeros_like(p_all)
+        sl = np.flatnonzero(slab)
+        dp[sl] = onsite_p_dtheta(float(energy_Ry), *(x[sl] for x in args), axis=axis,
+                                 alpha=SCREENING_ALPHA, soc=bool(soc))
+        dh = layered.onsite_blocks(-dp)  # ∂H/∂θ = −∂P^α/∂θ
+    t_pot = time.perf_counter() - t0
+
+    cell2d = layered.cell2d
+    ks = make_kmesh(cell2d, (n1, n2))
+
+    def one_k(k):
+        ta = time.perf_counter()
+        b = layered.hamiltonian_blocks(k, p_all, p_left, p_right)
+        tb = time.perf_counter()
+        res = smatrix(b.h_left, b.v_left, b.h_slab, b.v_slab, b.h_right, b.v_right,
+                      energy=0.0, dh_slab=dh)
+        tc = time.perf_counter()
+        d = res.damping_trace() if dh is not None else float("nan")
+        return res.transmission(), res.n_left, res.n_right, d, tb - ta, tc - tb
+
+    t0 = time.perf_counter()
+    out = kmap(one_k, list(ks), comm=comm, progress=progress, desc="k-points")
+    t_loop = time.perf_counter() - t0
+    arr = np.array(out, dtype=float).reshape(len(ks), 6)
+    nk = len(ks)
+    area_nm2 = abs(float(np.cross(cell2d[0], cell2d[1])[2])) / 100.0
+    return TransportResult(
+        G_e2h=float(np.sum(arr[:, 0]) / nk),
+        area_nm2=area_nm2,
+        n_modes_left=float(np.sum(arr[:, 1]) / nk),
+        n_modes_right=float(np.sum(arr[:, 2]) / nk),
+        damping_T=float(np.sum(arr[:, 3]) / nk) if damping else float("nan"),
+        moment_muB=float(np.sum(par["moment_muB"][slab])),
+        n_k=nk,
+        kmesh=[n1, n2],
+        seconds=time.perf_counter() - t_start,
+        soc=bool(soc),
+        energy_Ry=float(energy_Ry),
+        damping_axis=None if axis is None else [float(x) for x in axis],
+        n_atoms=len(atoms),
+        n_slab_atoms=int(slab.sum()),
+        n_principal_layers=layered.n_pl,
+        pl_layers=layered.n_pl_layers,
+        transmission_k=[float(x) for x in arr[:, 0]],
+        damping_k=[float(x) for x in arr[:, 3]] if damping else [],
+        timings={
+            "salpha_pairs_s": float(layered.timings.get("salpha_pairs_s", 0.0)),
+            "salpha_lead_pairs_s": float(layered.timings.get("salpha_lead_pairs_s", 0.0)),
+            "potential_functions_s": t_pot,
+            "assembly_s_per_k": float(np.mean(arr[:, 4])),
+            "wfm_s_per_k": float(np.mean(arr[:, 5])),
+            "k_loop_s": t_loop,
+        },
+        wigner_seitz_radius_angstrom=w,
+    )
