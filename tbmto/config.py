@@ -344,8 +344,9 @@ class PotentialSpec:
             f"--smearing-Ry {_fmt(scf['smearing_Ry'])}",
             f"--max-iter {int(scf['max_iter'])}",
             f"--tol-Ry {_fmt(scf['tol_Ry'])}",
-            f"--seed {int(seed)}",
         ]
+        if self.x is not None:  # the seed only enters the alloy SCF supercell occupation
+            args.append(f"--seed {int(seed)}")
         return " ".join(args)
 
 

@@ -1,0 +1,216 @@
+"""The Snakemake workflow: DAG shape for every shipped config (dry runs, no physics), readable
+config errors, and an end-to-end run of configs/tiny.yaml with rerun semantics and the MPI path.
+
+The end-to-end tests run the real physics (ASA potentials, transport) on a tiny thermal-Ni study
+(about a minute on 2 cores) in a temporary working directory (``snakemake -d``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from tbmto.config import expand_plan, load_config
+
+REPO = Path(__file__).resolve().parent.parent
+SNAKEFILE = REPO / "Snakefile"
+CONFIGS = ["default", "tiny", "nife_alloys", "ni_thermal"]
+
+
+def snakemake(workdir: Path, *args: str, configfile: Path | None = None, timeout: int = 600):
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "-d", str(workdir), "--cores", "2"]
+    if configfile is not None:
+        cmd += ["--configfile", str(configfile)]
+    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout)
+
+
+def job_stats(output: str) -> dict[str, int]:
+    """Job counts from the 'Job stats' table of a snakemake (dry) run; {} if nothing to do."""
+    stats: dict[str, int] = {}
+    lines = output.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("Job stats:"):
+            for row in lines[i + 3:]:
+                m = re.match(r"^(\w+)\s+(\d+)$", row.strip())
+                if not m:
+                    break
+                stats[m.group(1)] = int(m.group(2))
+            break
+    stats.pop("total", None)
+    return stats
+
+
+def expected_jobs(plan) -> dict[str, int]:
+    return {
+        "potential": len(plan.potentials()),
+        "structure": len(plan.structure_files()),
+        "transport": len(plan.transport_files()),
+        "fit": 1,
+        "figure": len(plan.figure_names()),
+        "all": 1,
+    }
+
+
+# ----------------------------------------------------------------------------- no physics
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_dry_run_dag_matches_plan(name, tmp_path):
+    cfg = REPO / "configs" / f"{name}.yaml"
+    res = snakemake(tmp_path, "-n", configfile=cfg)
+    assert res.returncode == 0, res.stderr + res.stdout
+    assert job_stats(res.stdout + res.stderr) == expected_jobs(expand_plan(load_config(cfg)))
+    assert not (tmp_path / "results").exists()  # a dry run writes nothing
+
+
+def test_default_config_is_embedded(tmp_path):
+    """Plain `snakemake` (no --configfile) runs configs/default.yaml, not merged with anything."""
+    res = snakemake(tmp_path, "-n")
+    assert res.returncode == 0, res.stderr
+    out = res.stdout + res.stderr
+    assert "results/default/tables/summary.csv" in out
+    assert job_stats(out) == expected_jobs(expand_plan(load_config(REPO / "configs" / "default.yaml")))
+
+
+def test_local_profile_dry_run(tmp_path):
+    res = snakemake(tmp_path, "-n", "--profile", str(REPO / "workflow" / "profiles" / "local"),
+                    configfile=REPO / "configs" / "tiny.yaml")
+    assert res.returncode == 0, res.stderr
+
+
+def test_invalid_config_fails_with_readable_message(tmp_path):
+    cfg = yaml.safe_load((REPO / "configs" / "tiny.yaml").read_text())
+    cfg["geometry"]["supercell"] = [2, 2.5]
+    cfg["geometry"]["colour"] = "red"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(cfg))
+    res = snakemake(tmp_path, "-n", configfile=bad)
+    assert res.returncode != 0
+    err = res.stdout + res.stderr
+    assert "geometry.supercell[1] = 2.5" in err and "integer" in err
+    assert "unknown key 'colour'" in err
+
+
+def test_mpi_launcher_and_blas_threads_in_transport_command(tmp_path):
+    cfg = yaml.safe_load((REPO / "configs" / "tiny.yaml").read_text())
+    cfg["mpi"] = {"ranks": 2, "launcher": "srun"}
+    p = tmp_path / "mpi.yaml"
+    p.write_text(yaml.safe_dump(cfg))
+    res = snakemake(tmp_path, "-n", "-p", configfile=p)
+    assert res.returncode == 0, res.stderr
+    out = res.stdout + res.stderr
+    assert "srun -n 2 tbmto transport" in out
+    assert "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1" in out
+
+
+# ----------------------------------------------------------------------------- end to end
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """configs/tiny.yaml run to completion in a fresh working directory."""
+    work = tmp_path_factory.mktemp("tiny")
+    cfg = work / "tiny.yaml"
+    shutil.copy(REPO / "configs" / "tiny.yaml", cfg)
+    res = snakemake(work, configfile=cfg)
+    if res.returncode != 0:
+        logs = "\n".join(p.read_text()[-2000:] for p in sorted((work / "results").rglob("*.log"))[:3])
+        pytest.fail(f"tiny workflow failed:\n{res.stderr[-4000:]}\n{logs}")
+    return work, cfg, expand_plan(load_config(cfg))
+
+
+def test_tiny_run_produces_tables_and_figures(tiny_run):
+    work, cfg, plan = tiny_run
+    root = work / plan.root
+    for f in plan.table_paths() + plan.figure_files():
+        assert (work / f).is_file(), f
+    tr = pd.read_parquet(root / "tables" / "transport.parquet")
+    assert len(tr) == len(plan.transport_files())
+    assert set(tr["magnetization"]) == {"par", "perp"}
+    assert (tr["G_e2h"] > 0).all() and (tr["R_ohm_m2"] > 0).all()
+    summary = pd.read_csv(root / "tables" / "summary.csv")
+    assert len(summary) == len(plan.systems) * len(plan.soc)
+    for col in ("rho_par_uohm_cm", "rho_perp_uohm_cm", "rho_avg_uohm_cm", "amr", "alpha"):
+        assert col in summary and col + "_err" in summary
+    assert summary["rho_avg_uohm_cm"].notna().all()
+    # one log per job, no temporary leftovers
+    assert len(list((root / "logs" / "transport").rglob("*.log"))) == len(plan.transport_files())
+    assert not list(root.rglob(".tmp_*"))
+
+
+def test_rerun_does_nothing(tiny_run):
+    work, cfg, _ = tiny_run
+    res = snakemake(work, "-n", configfile=cfg)
+    assert res.returncode == 0
+    assert "Nothing to be done" in res.stdout + res.stderr
+
+
+def test_deleted_transport_output_reruns_only_downstream(tiny_run):
+    work, cfg, plan = tiny_run
+    target = work / plan.transport_files()[3]
+    backup = target.read_bytes()
+    target.unlink()
+    try:
+        res = snakemake(work, "-n", configfile=cfg)
+        stats = job_stats(res.stdout + res.stderr)
+        assert stats == {"transport": 1, "fit": 1, "figure": len(plan.figure_names()), "all": 1}
+    finally:
+        target.write_bytes(backup)
+
+
+@pytest.mark.parametrize(
+    "section,key,value,expected",
+    [
+        # k-mesh: transport and everything downstream, never potentials or structures
+        ("transport", "kmesh", [3, 3], lambda p: {"transport": len(p.transport_files()), "fit": 1,
+                                                    "figure": len(p.figure_names()), "all": 1}),
+        # fit settings: fits/tables and figures only
+        ("fit", "g_factor", 2.1, lambda p: {"fit": 1, "figure": len(p.figure_names()), "all": 1}),
+        # SCF tolerance: potentials and the transport that reads them, not the structures
+        ("scf", "tol_Ry", 5e-5, lambda p: {"potential": len(p.potentials()), "transport": len(p.transport_files()),
+                                            "fit": 1, "figure": len(p.figure_names()), "all": 1}),
+        # seed: structures (new disorder) and downstream, not the potentials
+        (None, "seed", 8, lambda p: {"structure": len(p.structure_files()), "transport": len(p.transport_files()),
+                                     "fit": 1, "figure": len(p.figure_names()), "all": 1}),
+    ],
+    ids=["kmesh", "g_factor", "scf_tol", "seed"],
+)
+def test_config_change_reruns_exactly_its_dependents(tiny_run, section, key, value, expected):
+    work, cfg, plan = tiny_run
+    data = yaml.safe_load(cfg.read_text())
+    (data.setdefault(section, {}) if section else data)[key] = value
+    changed = work / f"changed_{key}.yaml"
+    changed.write_text(yaml.safe_dump(data))
+    res = snakemake(work, "-n", configfile=changed)
+    assert res.returncode == 0, res.stderr
+    assert job_stats(res.stdout + res.stderr) == expected(plan)
+
+
+@pytest.mark.mpi
+def test_transport_under_mpiexec_equals_serial(tiny_run, tmp_path):
+    work, cfg, plan = tiny_run
+    system = plan.systems[-1]
+    structure = work / plan.structure_path(system.label, plan.lengths[-1], 1)
+    pots = [work / plan.potential_path(system.potential.label), work / plan.potential_path(system.lead_potential.label)]
+    serial = work / plan.transport_path(system.label, plan.lengths[-1], 1, "perp", True)
+    out = tmp_path / "mpi.json"
+    mpiexec = shutil.which("mpiexec")
+    assert mpiexec, "mpiexec (mpich wheel) not on PATH"
+    cmd = [mpiexec, "-n", "2", shutil.which("tbmto") or "tbmto", "transport", "--structure", str(structure),
+           "--potentials", *map(str, pots), "--magnetization", "perp", "--soc", "--damping", "--no-progress",
+           "--kmesh", f"{plan.kmesh[0]},{plan.kmesh[1]}", "--out", str(out)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                         env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    assert res.returncode == 0, res.stderr
+    a, b = json.loads(serial.read_text()), json.loads(out.read_text())
+    assert b["provenance"]["mpi_ranks"] == 2
+    for key in ("G_e2h", "damping_T", "moment_muB", "n_modes_left", "n_modes_right", "transmission_k", "damping_k"):
+        assert a["result"][key] == b["result"][key], key
