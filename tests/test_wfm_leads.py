@@ -25,15 +25,15 @@ def test_chain_velocity_is_2t_sin_k(energy):
     np.testing.assert_allclose(m.vel_left, [-2 * 1.3 * np.sin(k)], rtol=1e-10)
 
 
-def test_chain_outside_band_has_no_modes_and_decaying_bloch_matrix():
+def test_chain_outside_band_has_no_modes_and_decaying_self_energy():
     h, v = chain_blocks()
     m = lead_modes(h, v, 2.5)
     assert m.n_modes == 0
-    # right-decaying solution λ with λ + 1/λ = -E (t = 1), |λ| < 1
+    # right-decaying solution λ with λ + 1/λ = -E (t = 1), |λ| < 1; Σ = v F = -λ
     lam = np.roots([1.0, 2.5, 1.0])
     lam_in = lam[np.abs(lam) < 1][0]
-    np.testing.assert_allclose(m.f_right, [[lam_in]], rtol=1e-12)
-    np.testing.assert_allclose(m.finv_left, [[lam_in]], rtol=1e-12)
+    np.testing.assert_allclose(m.self_energy_right, [[-lam_in]], rtol=1e-12)
+    np.testing.assert_allclose(m.self_energy_left, [[-lam_in]], rtol=1e-12)
 
 
 @pytest.mark.parametrize("builder", ["strip", "folded", "spinful"])
@@ -58,16 +58,51 @@ def test_modes_solve_lead_equation_and_are_current_orthonormal(builder):
     np.testing.assert_allclose(j, expected, atol=1e-9)
 
 
-def test_bloch_matrices_reproduce_mode_propagation():
-    h, v = fold_cells(*strip_blocks(4), p=2)
-    e = -0.8
+def _decimation_self_energies(h, v, z, iters=80):
+    """Σ₊ = v g₊ v† and Σ₋ = v† g₋ v by Lopez-Sancho decimation at complex z."""
+    n = len(h)
+    eps_r = eps_l = eps = h.astype(complex)
+    a, b = v.astype(complex), v.conj().T.astype(complex)
+    for _ in range(iters):
+        g = np.linalg.inv(z * np.eye(n) - eps)
+        agb, bga = a @ g @ b, b @ g @ a
+        eps_r, eps_l, eps = eps_r + agb, eps_l + bga, eps + agb + bga
+        a, b = a @ g @ a, b @ g @ b
+        if max(np.abs(a).max(), np.abs(b).max()) < 1e-14:
+            break
+    g_r = np.linalg.inv(z * np.eye(n) - eps_r)  # surface of the lead running to +inf
+    g_l = np.linalg.inv(z * np.eye(n) - eps_l)  # surface of the lead running to -inf
+    return v @ g_r @ v.conj().T, v.conj().T @ g_l @ v
+
+
+@pytest.mark.parametrize("builder", ["folded", "spinful", "random_rank_deficient"])
+def test_self_energies_match_decimation_and_dyson(builder):
+    rng = np.random.default_rng(21)
+    if builder == "folded":
+        h, v = fold_cells(*strip_blocks(4), p=2)
+    elif builder == "spinful":
+        h, v = fold_cells(*spinful_strip_blocks(2, rashba=0.5, zeeman=(0.1, 0.3, -0.2)), p=2)
+    else:
+        n, r = 8, 3
+        a = rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n))
+        h = 0.15 * (a + a.conj().T)
+        v = np.zeros((n, n), complex)
+        v[n - r:, :r] = rng.normal(size=(r, r)) + 1j * rng.normal(size=(r, r))
+    e = 0.0 if builder == "random_rank_deficient" else -0.35
     m = lead_modes(h, v, e)
-    np.testing.assert_allclose(m.f_right @ m.u_right, m.u_right * m.lam_right, atol=1e-10)
-    np.testing.assert_allclose(m.finv_left @ m.u_left, m.u_left / m.lam_left, atol=1e-10)
-    # the evanescent part: F+ solves the matrix quadratic v F^2 - (E - h) F + v^† = 0
-    f = m.f_right
-    res = v @ f @ f - (e * np.eye(len(h)) - h) @ f + v.conj().T
-    assert np.max(np.abs(res)) < 1e-9
+    assert m.n_modes > 0
+    # modes propagate with their Bloch factors under the self-energies
+    np.testing.assert_allclose(m.self_energy_right @ m.u_right, v @ m.u_right * m.lam_right, atol=1e-10)
+    np.testing.assert_allclose(m.self_energy_left @ m.u_left, v.conj().T @ m.u_left / m.lam_left, atol=1e-10)
+    # Dyson equations of the semi-infinite leads
+    eye = np.eye(len(h))
+    sr, sl = m.self_energy_right, m.self_energy_left
+    np.testing.assert_allclose(sr, v @ np.linalg.solve(e * eye - h - sr, v.conj().T), atol=1e-9)
+    np.testing.assert_allclose(sl, v.conj().T @ np.linalg.solve(e * eye - h - sl, v), atol=1e-9)
+    # retarded branch: independent decimation at E + i eta
+    dr, dl = _decimation_self_energies(h, v, e + 1e-7j)
+    np.testing.assert_allclose(sr, dr, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(sl, dl, rtol=1e-5, atol=1e-5)
 
 
 def test_real_lead_pairs_left_modes_as_complex_conjugates():

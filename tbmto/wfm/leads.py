@@ -14,11 +14,14 @@ Written for x = (ψ_{j−1}, ψ_j) this is the 2n × 2n companion pencil (Ando, 
 
 which is regular even when ``v`` is singular or rank deficient (as for MTO principal
 layers): a null vector of ``v`` gives λ = ∞, one of ``v†`` gives λ = 0. We never
-invert ``v``. Instead (Schur-stabilised, as in Kwant's ``physics/leads.py``):
+invert ``v`` or a matrix of mode vectors. Instead (Schur-stabilised and SVD-compressed
+in the spirit of Kwant's ``physics/leads.py``; derivation in :func:`lead_modes`):
 
-* one complex QZ decomposition of the pencil, then LAPACK ``tgsen`` reorderings give
+* the trivial λ = 0, ∞ solutions are removed exactly by writing v = P Q† (rank r)
+  and shifting the spectral parameter, leaving a 2r × 2r pencil;
+* one complex QZ decomposition of that pencil, then LAPACK ``tgsen`` reorderings give
   orthonormal bases of the deflating subspaces |λ| < 1 (right-decaying evanescent)
-  and |λ| > 1 (left-decaying, including λ = ∞) – no evanescent eigenvectors needed;
+  and |λ| > 1 (left-decaying) – no evanescent eigenvectors are needed;
 * the propagating subspace (| |λ| − 1 | < ``prop_tol``) is diagonalised explicitly;
   degenerate Bloch factors are grouped and the current form is diagonalised inside
   each group, so that distinct modes carry no cross current; modes are normalised
@@ -29,11 +32,9 @@ invert ``v``. Instead (Schur-stabilised, as in Kwant's ``physics/leads.py``):
 
   (ħ = 1, cell length 1; for a 1D chain with v = −t this is 2t sin k). The sign of
   J gives the direction; ``velocity = J/|u|²`` is the group velocity dE/dk.
-* the Bloch matrices are assembled from subspace bases X = [x_top; x_bot]:
-  right-going F₊ with ψ_{j+1} = F₊ ψ_j (F₊ = X_bot X_top⁻¹ over |λ| < 1 plus the
-  right-going propagating modes), and left-going F̃₋⁻¹ with ψ_{j−1} = F̃₋⁻¹ ψ_j
-  (F̃₋⁻¹ = X_top X_bot⁻¹ over |λ| > 1 plus the left-going propagating modes). These
-  give the surface Green's functions used by :mod:`tbmto.wfm.solver`.
+* the lead self-energies Σ₊ = v F₊ and Σ₋ = v† F̃₋⁻¹ (F₊: ψ_{j+1} = F₊ψ_j for
+  right-going solutions; F̃₋⁻¹: ψ_{j−1} = F̃₋⁻¹ψ_j for left-going ones) follow from the
+  subspace bases; they are all that :mod:`tbmto.wfm.solver` needs.
 
 For a real lead (h, v real: time-reversal symmetric without spin) the left-going
 propagating modes are chosen as the complex conjugates of the right-going ones, which
@@ -73,12 +74,15 @@ class LeadModes:
         (n, N) flux-normalised mode vectors, columns ordered like the Bloch factors.
     vel_right, vel_left : numpy.ndarray
         Group velocities dE/dk = J/|u|² (energy × cell length / ħ; > 0 right-going).
-    f_right : numpy.ndarray
-        Right-going Bloch matrix F₊: ψ_{j+1} = F₊ ψ_j for any solution made of
-        right-going and right-decaying modes.
-    finv_left : numpy.ndarray
-        Left-going inverse Bloch matrix F̃₋⁻¹: ψ_{j−1} = F̃₋⁻¹ ψ_j for any solution made
-        of left-going and left-decaying modes (finite even for λ = ∞ modes).
+    self_energy_right : numpy.ndarray
+        Σ₊ = v F₊ = v g₊ v† (n × n): self-energy on a cell from the semi-infinite lead
+        on its right; F₊ is the right-going Bloch matrix, ψ_{j+1} = F₊ψ_j for
+        right-moving/right-decaying solutions, g₊ = (E − h − Σ₊)⁻¹ the surface Green's
+        function of that semi-infinite lead.
+    self_energy_left : numpy.ndarray
+        Σ₋ = v† F̃₋⁻¹ = v† g₋ v (n × n): self-energy on a cell from the semi-infinite
+        lead on its left; ψ_{j−1} = F̃₋⁻¹ψ_j for left-moving/left-decaying solutions
+        (finite also for λ = ∞ modes).
     """
 
     h: np.ndarray
@@ -90,8 +94,8 @@ class LeadModes:
     lam_left: np.ndarray
     u_left: np.ndarray
     vel_left: np.ndarray
-    f_right: np.ndarray
-    finv_left: np.ndarray
+    self_energy_right: np.ndarray
+    self_energy_left: np.ndarray
 
     @property
     def n_orbitals(self) -> int:
@@ -174,56 +178,75 @@ def _triangular_eigvec(t: np.ndarray, j: int) -> np.ndarray:
     return y
 
 
-def _propagating(v, aa_p, bb_p, z_p, deg_tol, name):
+def _propagating(v, aa_p, bb_p, z_p, to_x, deg_tol, name):
     """Flux-normalised propagating modes from the propagating deflating subspace.
 
-    Returns stacked x = (ψ_{j−1}; ψ_j) of the right- and left-going modes, their Bloch
-    factors and their currents' signs handled by the caller.
+    Parameters
+    ----------
+    v : numpy.ndarray
+        Lead hopping H_{j,j+1} (defines the current form).
+    aa_p, bb_p, z_p : numpy.ndarray
+        Leading p × p block of the reordered Schur pencil and its p Schur vectors.
+    to_x : callable
+        Maps pencil-space vectors (columns) and a Bloch factor to stacked lead values
+        x = (ψ_{j−1}; ψ_j) in orbital space.
+
+    Returns
+    -------
+    tuple
+        (y_right, x_right, lam_right, y_left, x_left, lam_left): pencil-space vectors,
+        orbital-space values and Bloch factors of the right- and left-going modes, with
+        the current form diagonal and normalised to ±1 inside every degenerate group.
     """
     p = aa_p.shape[0]
     n = v.shape[0]
-    if p == 0:
-        empty = np.zeros((2 * n, 0), complex)
-        return empty, np.zeros(0, complex), empty, np.zeros(0, complex)
-    t = sla.solve_triangular(bb_p, aa_p)  # pencil restricted to the subspace, upper triangular
-    lams_all = np.diag(t).copy()
-    groups = _group(lams_all, deg_tol)
-    xr, lr, xl, ll = [], [], [], []
-    for g in groups:
-        lam = complex(np.mean(lams_all[g]))
-        lam /= abs(lam)
-        d = len(g)
-        if d == 1:
-            y = _triangular_eigvec(t, int(g[0]))
-        else:
-            _, s, vh = sla.svd(t - lam * np.eye(p))
-            y = vh[-d:].conj().T
-            if s[-d] > 1e3 * deg_tol * max(1.0, s[0]):
-                raise ValueError(
-                    f"{name}: degenerate propagating Bloch factors form a Jordan block "
-                    "(energy at a band edge); shift the energy slightly"
-                )
-        x = z_p @ y
-        jm = current_form(v, x, x)
-        jm = 0.5 * (jm + jm.conj().T)
-        sig, w = np.linalg.eigh(jm)
-        scale = max(1.0, float(np.max(np.abs(v)))) * np.max(np.sum(np.abs(x) ** 2, axis=0))
-        if np.min(np.abs(sig)) < 1e-9 * scale:
-            raise ValueError(
-                f"{name}: a propagating mode has zero velocity (energy at a band edge); "
-                "shift the energy slightly"
-            )
-        xm = (x @ w) / np.sqrt(np.abs(sig))
-        for c in range(d):
-            if sig[c] > 0:
-                xr.append(xm[:, c])
-                lr.append(lam)
+    yr, xr, lr, yl, xl, ll = [], [], [], [], [], []
+    if p:
+        t = sla.solve_triangular(bb_p, aa_p)  # pencil restricted to the subspace, upper triangular
+        lams_all = np.diag(t).copy()
+        for g in _group(lams_all, deg_tol):
+            lam = complex(np.mean(lams_all[g]))
+            lam /= abs(lam)
+            d = len(g)
+            if d == 1:
+                y = _triangular_eigvec(t, int(g[0]))
             else:
-                xl.append(xm[:, c])
-                ll.append(lam)
-    def stack(cols):
-        return np.array(cols).T if cols else np.zeros((2 * n, 0), complex)
-    return stack(xr), np.array(lr, complex), stack(xl), np.array(ll, complex)
+                _, sv, vh = sla.svd(t - lam * np.eye(p))
+                y = vh[-d:].conj().T
+                if sv[-d] > 1e3 * deg_tol * max(1.0, sv[0]):
+                    raise ValueError(
+                        f"{name}: degenerate propagating Bloch factors form a Jordan block "
+                        "(energy at a band edge); shift the energy slightly"
+                    )
+            y = z_p @ y
+            x = to_x(y, lam)
+            jm = current_form(v, x, x)
+            jm = 0.5 * (jm + jm.conj().T)
+            sig, w = np.linalg.eigh(jm)
+            scale = max(1.0, float(np.max(np.abs(v)))) * np.max(np.sum(np.abs(x) ** 2, axis=0))
+            if np.min(np.abs(sig)) < 1e-9 * scale:
+                raise ValueError(
+                    f"{name}: a propagating mode has zero velocity (energy at a band edge); "
+                    "shift the energy slightly"
+                )
+            norm = 1.0 / np.sqrt(np.abs(sig))
+            xm, ym = (x @ w) * norm, (y @ w) * norm
+            for c in range(d):
+                if sig[c] > 0:
+                    yr.append(ym[:, c]), xr.append(xm[:, c]), lr.append(lam)
+                else:
+                    yl.append(ym[:, c]), xl.append(xm[:, c]), ll.append(lam)
+
+    def stack(cols, rows):
+        return np.array(cols).T if cols else np.zeros((rows, 0), complex)
+
+    m = z_p.shape[0]
+    return (stack(yr, m), stack(xr, 2 * n), np.array(lr, complex),
+            stack(yl, m), stack(xl, 2 * n), np.array(ll, complex))
+
+
+#: Deterministic trial shifts σ = e^{iφ} for the SVD-compressed pencil (golden-angle steps).
+_SHIFT_PHASES = 0.7 + 2.399963229728653 * np.arange(12)
 
 
 def lead_modes(
@@ -233,9 +256,28 @@ def lead_modes(
     *,
     prop_tol: float = 1e-6,
     deg_tol: float = 1e-7,
+    rank_tol: float = 1e-12,
     name: str = "lead",
 ) -> LeadModes:
-    """Propagating modes and Bloch matrices of a lead at one energy.
+    r"""Propagating modes and lead self-energies at one energy (SVD-compressed pencil).
+
+    With the SVD v = P Q† (P, Q of size n × r, r = rank v) and a shift σ = e^{iφ}
+    that is not a Bloch factor, M_σ = E − h − σv − σ*v† (Hermitian, invertible) and
+    G_σ = M_σ⁻¹, the Bloch equation (E − h − λv − λ⁻¹v†)u = 0 is equivalent to the
+    2r × 2r pencil for (c, d) = ((λ−σ)Q†u, (λ⁻¹−σ⁻¹)P†u)
+
+    .. math::
+       egin{pmatrix} 1 + σA_{11} & σA_{12} \ σA_{21} & σA_{22} \end{pmatrix}
+       egin{pmatrix} c \ d \end{pmatrix} = λ
+       egin{pmatrix} A_{11} & A_{12} \ A_{21} & A_{22} + σ \end{pmatrix}
+       egin{pmatrix} c \ d \end{pmatrix},
+       \quad A = egin{pmatrix} Q^\dagger \ P^\dagger \end{pmatrix} G_σ (P\; Q),
+
+    with u = G_σ(Pc + Qd). The 2(n − r) trivial solutions (λ = 0 on null v†, λ = ∞ on
+    null v) drop out, so a rank-deficient MTO hopping costs a 2r instead of 2n QZ. From
+    bases (C; D) of the right-going (|λ| < 1 and right-moving) and left-going
+    deflating subspaces the self-energies follow without inverting any mode matrix:
+    Σ₊ = v F₊ = −σ⁻¹ P C D⁻¹ P† and Σ₋ = v† F̃₋⁻¹ = −σ Q D C⁻¹ Q†.
 
     Parameters
     ----------
@@ -250,32 +292,57 @@ def lead_modes(
     deg_tol : float
         Propagating Bloch factors closer than this are treated as degenerate and
         current-diagonalised together.
+    rank_tol : float
+        Singular values of v below rank_tol · max singular value count as zero.
     name : str
         Label used in error messages (e.g. ``"left lead"``).
 
     Returns
     -------
     LeadModes
-        Flux-normalised modes (|J| = 1) and the Bloch matrices F₊, F̃₋⁻¹.
+        Flux-normalised modes (|J| = 1) and the self-energies Σ₊, Σ₋.
 
     Raises
     ------
     ValueError
-        On invalid blocks, a singular pencil (det(E − h − λv − v†/λ) ≡ 0), an energy at
-        a band edge (zero velocity), an unequal number of right- and left-going
-        modes, or an energy at a surface resonance where the Bloch matrix is singular.
+        On invalid blocks, a singular pencil, an energy at a band edge (zero velocity),
+        an unequal number of right- and left-going modes, or an energy at a surface
+        resonance where a self-energy is undefined.
     """
     side = name.split()[0] if name.endswith("lead") else name
     h_arr, v_arr = validate_lead(h, v, side)
     e = check_energy(energy)
     n = h_arr.shape[0]
-    eye = np.eye(n)
-    zero = np.zeros((n, n))
-    a = np.block([[zero, eye], [-v_arr.conj().T, e * eye - h_arr]]).astype(complex)
-    b = np.block([[eye, zero], [zero, v_arr]]).astype(complex)
-    aa, bb, q, z = sla.qz(a, b, output="complex")
+    uu, sv, vh = sla.svd(v_arr, check_finite=False)
+    r = int(np.sum(sv > rank_tol * sv[0])) if sv[0] > 0 else 0
+    if r == 0:
+        empty = np.zeros((n, 0), complex)
+        none = np.zeros(0, complex)
+        zero = np.zeros((n, n), complex)
+        return LeadModes(h=h_arr, v=v_arr, energy=e, lam_right=none, u_right=empty,
+                         vel_right=np.zeros(0), lam_left=none, u_left=empty, vel_left=np.zeros(0),
+                         self_energy_right=zero, self_energy_left=zero.copy())
+    root = np.sqrt(sv[:r])
+    p_mat = uu[:, :r] * root
+    q_mat = vh[:r].conj().T * root
+
+    for phase in _SHIFT_PHASES:
+        sigma = complex(np.exp(1j * phase))
+        m_sig = e * np.eye(n) - h_arr - sigma * v_arr - sigma.conjugate() * v_arr.conj().T
+        lu = sla.lu_factor(m_sig, check_finite=False)
+        if lapack.zgecon(lu[0], np.linalg.norm(m_sig, 1), norm="1")[0] > 1e-10:
+            break
+    else:
+        raise ValueError(f"{name}: no regular shift found for the compressed lead pencil")
+    g_pq = sla.lu_solve(lu, np.hstack([p_mat, q_mat]), check_finite=False)
+    g_p, g_q = g_pq[:, :r], g_pq[:, r:]
+    a_top, a_bot = q_mat.conj().T @ g_pq, p_mat.conj().T @ g_pq  # (A11 A12), (A21 A22)
+    eye_r = np.eye(r)
+    pencil_a = np.block([[eye_r + sigma * a_top[:, :r], sigma * a_top[:, r:]], [sigma * a_bot]])
+    pencil_b = np.block([[a_top], [a_bot[:, :r], a_bot[:, r:] + sigma * eye_r]])
+    aa, bb, q, z = sla.qz(pencil_a, pencil_b, output="complex", check_finite=False)
     alpha, beta = np.diag(aa), np.diag(bb)
-    scale = max(1.0, float(np.max(np.abs(a))), float(np.max(np.abs(b))))
+    scale = max(1.0, float(np.max(np.abs(pencil_a))), float(np.max(np.abs(pencil_b))))
     if np.any((np.abs(alpha) < 1e-13 * scale) & (np.abs(beta) < 1e-13 * scale)):
         raise ValueError(
             f"{name}: the lead pencil is singular (det(E - h - lam v - v^dagger/lam) vanishes "
@@ -284,32 +351,37 @@ def lead_modes(
     inside = np.abs(alpha) < (1.0 - prop_tol) * np.abs(beta)
     outside = np.abs(alpha) > (1.0 + prop_tol) * np.abs(beta)
     prop = ~(inside | outside)
-
-    _, _, z_in = _reorder(aa, bb, q, z, inside)
-    _, _, z_out = _reorder(aa, bb, q, z, outside)
-    aa_p, bb_p, z_p = _reorder(aa, bb, q, z, prop)
     n_in, n_out, n_p = int(inside.sum()), int(outside.sum()), int(prop.sum())
-    z_in, z_out = z_in[:, :n_in], z_out[:, :n_out]
-    xr, lr, xl, ll = _propagating(v_arr, aa_p[:n_p, :n_p], bb_p[:n_p, :n_p], z_p[:, :n_p], deg_tol, name)
+    z_in = _reorder(aa, bb, q, z, inside)[2][:, :n_in]
+    z_out = _reorder(aa, bb, q, z, outside)[2][:, :n_out]
+    aa_p, bb_p, z_p = _reorder(aa, bb, q, z, prop)
 
-    real_lead = not (np.any(h_arr.imag) or np.any(v_arr.imag))
-    if real_lead and xr.shape[1] == xl.shape[1]:
-        # time-reversal partner basis: left-going modes = complex conjugates of right-going
-        xl, ll = xr.conj(), lr.conj()
-    if n_in + xr.shape[1] != n or n_out + xl.shape[1] != n:
+    def to_x(y, lam):
+        u = g_p @ y[:r] + g_q @ y[r:]
+        return np.vstack([u, lam * u])
+
+    yr, xr, lr, yl, xl, ll = _propagating(
+        v_arr, aa_p[:n_p, :n_p], bb_p[:n_p, :n_p], z_p[:, :n_p], to_x, deg_tol, name)
+    if n_in + yr.shape[1] != r or n_out + yl.shape[1] != r:
         raise ValueError(
             f"{name}: inconsistent mode count at energy {e!r}: {n_in} decaying + "
-            f"{xr.shape[1]} right-going and {n_out} growing + {xl.shape[1]} left-going "
-            f"for block size {n} (energy too close to a band edge?)"
+            f"{yr.shape[1]} right-going and {n_out} growing + {yl.shape[1]} left-going "
+            f"for hopping rank {r} (energy too close to a band edge?)"
         )
+    if not (np.any(h_arr.imag) or np.any(v_arr.imag)):
+        # real lead: choose the left-going modes as time-reversal partners of the
+        # right-going ones (same subspace, so the self-energies are unchanged)
+        xl, ll = xr.conj(), lr.conj()
 
-    def unit(x):
-        return x / np.linalg.norm(x, axis=0) if x.shape[1] else x
+    def unit(y):
+        return y / np.linalg.norm(y, axis=0) if y.shape[1] else y
 
-    basis_r = np.hstack([z_in, unit(xr)])
-    basis_l = np.hstack([z_out, unit(xl)])
-    f_right = _ratio(basis_r[n:], basis_r[:n], name, "right-going")
-    finv_left = _ratio(basis_l[:n], basis_l[n:], name, "left-going")
+    basis_r = np.hstack([z_in, unit(yr)])
+    basis_l = np.hstack([z_out, unit(yl)])
+    cd_r = _ratio(basis_r[:r], basis_r[r:], name, "right-going")  # C D^-1
+    dc_l = _ratio(basis_l[r:], basis_l[:r], name, "left-going")  # D C^-1
+    self_right = (-1.0 / sigma) * (p_mat @ cd_r) @ p_mat.conj().T
+    self_left = -sigma * (q_mat @ dc_l) @ q_mat.conj().T
 
     u_r, u_l = xr[:n], xl[:n]
     vel_r = np.ones(u_r.shape[1]) / np.sum(np.abs(u_r) ** 2, axis=0)
@@ -318,17 +390,17 @@ def lead_modes(
         h=h_arr, v=v_arr, energy=e,
         lam_right=lr, u_right=u_r, vel_right=vel_r,
         lam_left=ll, u_left=u_l, vel_left=vel_l,
-        f_right=f_right, finv_left=finv_left,
+        self_energy_right=self_right, self_energy_left=self_left,
     )
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, name: str, what: str) -> np.ndarray:
-    """Return num · den⁻¹ (n × n), refusing a numerically singular ``den``."""
+    """Return num · den⁻¹ (square), refusing a numerically singular ``den``."""
     lu, piv = sla.lu_factor(den, check_finite=False)
     rcond = lapack.zgecon(lu, np.linalg.norm(den, 1), norm="1")[0]
     if rcond < 1e-13:
         raise ValueError(
-            f"{name}: the {what} Bloch matrix is singular at this energy (rcond={rcond:.1e}); "
+            f"{name}: the {what} lead self-energy is singular at this energy (rcond={rcond:.1e}); "
             "the energy coincides with a surface resonance of the lead cell choice"
         )
     return sla.lu_solve((lu, piv), num.T, trans=1, check_finite=False).T

@@ -5,9 +5,10 @@ The left lead's last cell (cell 0, modes referenced there) couples to slab layer
 ``v_slab[0]``; slab layer M−1 couples to the right lead's first cell (cell 1) via
 ``v_slab[M]``.
 
-Lead elimination (Ando 1991; Khomyakov et al., PRB 72, 035450 (2005)). With the
-Bloch matrices of :class:`~tbmto.wfm.leads.LeadModes`, the retarded surface Green's
-functions and self-energies are
+Lead elimination (Ando 1991; Khomyakov et al., PRB 72, 035450 (2005)). With the lead
+self-energies of :class:`~tbmto.wfm.leads.LeadModes`, Σ₋ = v_L† F̃_{L−}⁻¹ (left lead,
+from the cells further left) and Σ₊ = v_R F_{R+} (right lead), the retarded surface
+Green's functions of the two leads and their self-energies on the slab are
 
 .. math::
    g_L = (E - h_L - v_L^\dagger \tilde F_{L-}^{-1})^{-1},\quad
@@ -136,26 +137,28 @@ def _lead_terms(left: LeadModes, right: LeadModes, v0: np.ndarray, vm: np.ndarra
     """Self-energies, sources, projections and direct reflections of both leads."""
     hl, vl = left.h, left.v
     nl = hl.shape[0]
-    lu_l = sla.lu_factor(e * np.eye(nl) - hl - vl.conj().T @ left.finv_left, check_finite=False)
+    sig_l = left.self_energy_left  # v_L^† F~_L^-1
+    lu_l = sla.lu_factor(e * np.eye(nl) - hl - sig_l, check_finite=False)
     u_in, l_in = left.u_right, left.lam_right
-    s_l = vl.conj().T @ (u_in / l_in[None, :] - left.finv_left @ u_in)
+    s_l = vl.conj().T @ (u_in / l_in[None, :]) - sig_l @ u_in
     gs_l = _solve(lu_l, s_l)
     a_l = v0.conj().T @ gs_l
     u_out, l_out = left.u_left, left.lam_left
-    p_l = -1j * (l_out[:, None] * (u_out.conj().T @ vl) - (u_out.conj().T @ vl.conj().T) @ left.finv_left)
+    p_l = -1j * (l_out[:, None] * (u_out.conj().T @ vl) - u_out.conj().T @ sig_l)
     b_l = _solve(lu_l, p_l.T, trans=1).T @ v0
     r_dir = p_l @ (gs_l - u_in)
     sigma_l = v0.conj().T @ _solve(lu_l, v0)
 
     hr, vr = right.h, right.v
     nr = hr.shape[0]
-    lu_r = sla.lu_factor(e * np.eye(nr) - hr - vr @ right.f_right, check_finite=False)
+    sig_r = right.self_energy_right  # v_R F_R+
+    lu_r = sla.lu_factor(e * np.eye(nr) - hr - sig_r, check_finite=False)
     u_in_r, l_in_r = right.u_left, right.lam_left
-    s_r = vr @ (u_in_r * l_in_r[None, :] - right.f_right @ u_in_r)
+    s_r = vr @ (u_in_r * l_in_r[None, :]) - sig_r @ u_in_r
     gs_r = _solve(lu_r, s_r)
     a_r = vm @ gs_r
     u_out_r, l_out_r = right.u_right, right.lam_right
-    p_r = 1j * ((u_out_r.conj().T @ vr) @ right.f_right - (1.0 / l_out_r)[:, None] * (u_out_r.conj().T @ vr.conj().T))
+    p_r = 1j * (u_out_r.conj().T @ sig_r - (1.0 / l_out_r)[:, None] * (u_out_r.conj().T @ vr.conj().T))
     b_r = _solve(lu_r, p_r.T, trans=1).T @ vm.conj().T
     rp_dir = p_r @ (gs_r - u_in_r)
     sigma_r = vm @ _solve(lu_r, vm.conj().T)
@@ -202,46 +205,51 @@ def smatrix_from_modes(
     nin = n_l + n_r
     keep = dh is not None
     lus, ys, yts = [], [], []
-    x_prev = y_prev = yt_prev = None
+    x_next = y_l = yt_l = None
     w_ll = np.zeros((n_l, n_l), complex)
     for i in range(m):
         ni = h[i].shape[0]
-        a = e * np.eye(ni) - h[i]
-        rhs = np.zeros((ni, nin), complex)
-        rhs_t = np.zeros((ni, nin), complex)
+        last = i == m - 1
+        a = -h[i]
+        a.flat[:: ni + 1] += e
         if i == 0:
             a -= sigma_l
-            rhs[:, :n_l] += a_l
-            rhs_t[:, :n_l] += b_l.T
-        if i == m - 1:
-            a -= sigma_r
-            rhs[:, n_l:] += a_r
-            rhs_t[:, n_l:] += b_r.T
-        if i > 0:
-            vd = v[i].conj().T
-            a -= vd @ x_prev
-            rhs += vd @ y_prev
-            rhs_t += v[i].T @ yt_prev
-        lu = sla.lu_factor(a, check_finite=False)
-        y = _solve(lu, rhs)
-        yt = _solve(lu, rhs_t, trans=1)
-        if i == 0:
-            w_ll = b_l @ y[:, :n_l]
+            rhs_l, rhs_t_l = a_l, b_l.T
         else:
-            w_ll = w_ll + (yt_prev[:, :n_l].T @ v[i]) @ _solve(lu, v[i].conj().T @ y_prev[:, :n_l])
-        if i < m - 1:
-            x_prev = _solve(lu, v[i + 1])
+            vd = v[i].conj().T
+            a -= vd @ x_next  # D_i - v_i^† g^L_{i-1} v_i
+            rhs_l, rhs_t_l = vd @ y_l, v[i].T @ yt_l
+        if last:
+            a -= sigma_r
+        lu = sla.lu_factor(a, overwrite_a=True, check_finite=False)
+        if not last:
+            # left-incoming columns only: a_R enters at layer M-1, b_R likewise
+            sol = _solve(lu, np.hstack([rhs_l, v[i + 1]]))
+            y_new, x_next = sol[:, :n_l], sol[:, n_l:]
+            yt_new = _solve(lu, rhs_t_l, trans=1)
+        else:
+            y_new = _solve(lu, np.hstack([rhs_l, a_r]))
+            yt_new = _solve(lu, np.hstack([rhs_t_l, b_r.T]), trans=1)
+        # b_L G_00 a_L by Dyson accumulation: G^(i)_00 = G^(i-1)_00 + G_{0,i-1} v_i g^L_i v_i^† G_{i-1,0}
+        if i == 0:
+            w_ll = b_l @ y_new[:, :n_l]
+        else:
+            w_ll = w_ll + (yt_l.T @ v[i]) @ y_new[:, :n_l]
         if keep:
             lus.append(lu)
-            ys.append(y)
-            yts.append(yt)
-        y_prev, yt_prev = y, yt
+            if last:
+                ys.append(y_new)
+                yts.append(yt_new)
+            else:
+                ys.append(np.hstack([y_new, np.zeros((ni, n_r), complex)]))
+                yts.append(np.hstack([yt_new, np.zeros((ni, n_r), complex)]))
+        y_l, yt_l = y_new[:, :n_l], yt_new[:, :n_l]
 
     s = np.zeros((nin, nin), complex)
     s[:n_l, :n_l] = r_dir + w_ll
-    s[n_l:, :n_l] = b_r @ y_prev[:, :n_l]
-    s[n_l:, n_l:] = rp_dir + b_r @ y_prev[:, n_l:]
-    s[:n_l, n_l:] = yt_prev[:, :n_l].T @ a_r
+    s[n_l:, :n_l] = b_r @ y_new[:, :n_l]
+    s[n_l:, n_l:] = rp_dir + b_r @ y_new[:, n_l:]
+    s[:n_l, n_l:] = yt_new[:, :n_l].T @ a_r
 
     ds = None
     if keep:
