@@ -368,6 +368,9 @@ def _run(species, geom: Geometry, nk, kT, max_iter, tol, progress, initial_momen
         v = sphere_potential(st.sphere, st.n_val)
         first.append(potential_parameters(st.sphere.mesh, v, _initial_e_nu(st.sphere, v)))
     mu, x_in = bands(first)
+    for st, x in zip(states, x_in):
+        # start from neutral spheres: rescale the first partial charges of each spin
+        x[0] *= st.sphere.n_valence / x[0].sum()
     hist_x: list = []
     hist_f: list = []
     prev = mu_prev = None
@@ -392,6 +395,8 @@ def _run(species, geom: Geometry, nk, kT, max_iter, tol, progress, initial_momen
         moments = [float(x[0][0].sum() - x[0][1].sum()) for x in x_out]
         if progress:
             mom_txt = " ".join(f"{n}:{m:+.4f}" for n, m in zip(species, moments))
+            if nsp > 1:
+                mom_txt += "  charge " + " ".join(f"{n}:{-d:+.4f}" for n, d in zip(species, dq))
             print(f"asa scf {it:3d}  E_F {mu:+.5f} Ry  parameter change {residual:.2e} Ry  "
                   f"moment residual {mom_res:.1e}  moments {mom_txt}", flush=True)
         if residual < tol and mom_res < 10 * tol:
