@@ -60,8 +60,8 @@ def valence_channels(symbol: str) -> tuple[int, int, int]:
     n_s = n_p = the period of the element; n_d = n_s − 1 from the fourth period on, else 3.
     Every occupied shell of the free atom that is not one of these is treated as a frozen core.
     """
-    conf = configuration(symbol)
-    ns = max(nq for (nq, lq) in conf if lq == 0)
+    z = atomic_number(symbol)
+    ns = 1 + sum(z > zc for zc in (2, 10, 18, 36, 54, 86))  # period of the element
     nd = ns - 1 if ns >= 4 else 3
     return ns, ns, nd
 
