@@ -7,21 +7,24 @@ H_{j,j+1} = v, so we pass the Hermitian H = S^α(k∥) − P^α(E) at E = 0.
 Geometry (``tbmto.structure``): atomic layers ℓ stacked along +z; layer ℓ+1 is layer ℓ
 translated by t = δ + d ẑ (modulo lateral lattice vectors). Everything in the Atoms object
 (left lead buffer, slab, right lead buffer) is the *scattering region*: the buffer layers see
-the displaced slab atoms through screening. The semi-infinite leads continue the first
-(last) atomic layer by exact translations −q t (+q t), q = 1, 2, …, in the same atom order,
-so that the lead principal layer (PL) next to the scattering region and the ideal-lead
-blocks (h, v) share one orbital order and one Bloch gauge.
+the displaced slab atoms through screening.
 
 Principal layers: the PL thickness n_PL (atomic layers) is the interaction range, the largest
-|Δℓ| over the S^α pairs kept (fcc(001) with the 2-shell cutoff: 2; fcc(111): 1). The
-scattering-region layers are grouped from the left into PLs of n_PL layers; a remainder
-smaller than n_PL is merged into the PL holding the last slab layer, so that couplings remain
-between neighbouring PLs only.
+|Δℓ| between atoms closer than the S^α cutoff (fcc(001) with the 2-shell cutoff: 2;
+fcc(111): 1; checked against the pairs kept). The scattering-region layers are grouped from
+the left into PLs of n_PL layers; a remainder smaller than n_PL is merged into the PL holding
+the last slab layer, so that couplings remain between neighbouring PLs only.
+
+Leads: the semi-infinite leads continue the first (last) buffer PL — its n_PL ideal atomic
+layers — by the crystal translation −q T_PL (+q T_PL), q = 1, 2, …, T_PL = n_PL t + G with G
+the primitive in-plane lattice vector that makes the lateral part shortest. The lead PL next
+to the scattering region therefore has exactly the atom (orbital) order of the first (last)
+buffer PL, and the ideal-lead blocks (h, v), taken from a separate perfect-lead stack built
+from the same reference positions, share the Bloch gauge of v_slab[0] and v_slab[M].
 
 Screening clusters: S^α pairs come from :func:`tbmto.lmto.structure_constants.screened_pairs`
-on the scattering region padded on both sides with ideal lead layers (n_PL + ⌈R_cl/d⌉ + 1
-layers), so that the buffer and the lead PL next to it have complete clusters. The ideal
-lead blocks come from a separate perfect-lead stack built from the same reference layer.
+on the scattering region padded on both sides with ideal lead PLs (⌈R_cl/(n_PL d)⌉ + 2 PLs),
+so that the buffer and the lead PL next to it have complete clusters.
 
 Orbital order (docs/interfaces.md): inside a PL, atoms in PL order, then spin σ (↑/↓ along
 global z), then L (9): index 18·a + 9σ + L — the [atom][spin][L] order, i.e. the 18 × 18
@@ -51,6 +54,7 @@ __all__ = [
     "HamiltonianBlocks",
     "build_layered_system",
     "principal_layer_sizes",
+    "interaction_range",
     "spinful",
     "kmesh",
     "PAIR_CUTOFF_W",
@@ -281,23 +285,36 @@ def _pairs_in(positions, w, cell2d, cutoff, cluster_radius, alpha) -> Pairs:
     return screened_pairs(positions, w, cell2d=cell2d, cutoff=cutoff, cluster_radius=cluster_radius, alpha=alpha)
 
 
-def _ideal_lead(ref: np.ndarray, t: np.ndarray, n_pl: int, n_pad: int, w, cell2d, cutoff, cluster_radius, alpha):
-    """Onsite and PL→next-PL S^α pair tables of a perfect lead whose PL 0 is layers ref + q t, q < n_pl."""
+def _ideal_lead(ref: np.ndarray, t_pl: np.ndarray, n_pad: int, w, cell2d, cutoff, cluster_radius, alpha):
+    """Onsite and PL → next-PL S^α pair tables of a perfect lead.
+
+    PL q of the lead is ``ref + q t_pl`` (atom order of ``ref``); PLs −n_pad … 1 + n_pad are
+    screened and h = S(PL 0, PL 0), v = S(PL 0, PL 1) kept.
+    """
     nat = len(ref)
-    qs = np.arange(-n_pad, 2 * n_pl + n_pad)
-    pos = (ref[None, :, :] + qs[:, None, None] * t[None, None, :]).reshape(-1, 3)
-    lay = np.repeat(qs, nat)
+    qs = np.arange(-n_pad, 2 + n_pad)
+    pos = (ref[None, :, :] + qs[:, None, None] * t_pl[None, None, :]).reshape(-1, 3)
+    plq = np.repeat(qs, nat)
+    local = np.tile(np.arange(nat), len(qs))
     pairs = _pairs_in(pos, w, cell2d, cutoff, cluster_radius, alpha)
-    pl = np.where((lay >= 0) & (lay < n_pl), 0, np.where((lay >= n_pl) & (lay < 2 * n_pl), 1, -1))
-    local = np.where(pl >= 0, np.arange(len(lay)) - np.where(pl == 1, n_pl * nat, 0) - (n_pad * nat), -1)
-    pi, pj = pl[pairs.i], pl[pairs.j]
+    pi, pj = plq[pairs.i], plq[pairs.j]
     keep = (pi == 0) & ((pj == 0) | (pj == 1))
-    bid = np.where(pj[keep] == 0, 0, 1)
-    n = n_pl * nat
     return _BlockSum(
-        [(n, n), (n, n)], bid, local[pairs.i[keep]], local[pairs.j[keep]],
+        [(nat, nat), (nat, nat)], pj[keep], local[pairs.i[keep]], local[pairs.j[keep]],
         pairs.shift[keep] @ cell2d, pairs.block[keep],
     )
+
+
+def interaction_range(atoms: Atoms, cutoff: float) -> int:
+    """Largest |Δℓ| (atomic layers) between atoms closer than ``cutoff`` (Å), lateral images
+    included: the thickness of a principal layer for S^α pairs cut at ``cutoff``."""
+    from ase.neighborlist import neighbor_list
+
+    layer = np.asarray(atoms.arrays["layer"], dtype=np.int64)
+    i, j = neighbor_list("ij", atoms, float(cutoff) * (1 + 1e-12), self_interaction=False)
+    if len(i) == 0:
+        return 1
+    return max(int(np.max(np.abs(layer[i] - layer[j]))), 1)
 
 
 def build_layered_system(
@@ -313,9 +330,9 @@ def build_layered_system(
     ----------
     atoms : ase.Atoms
         Structure from :func:`tbmto.structure.build_stack` (arrays ``layer``, ``region``;
-        info ``cell2d``, ``layer_spacing_angstrom``, ``layer_translation_angstrom``,
-        ``lattice_constant_angstrom``). The outermost atomic layers must be ideal lead
-        (``lead_layers`` ≥ 1).
+        info ``cell2d``, ``supercell``, ``layer_spacing_angstrom``,
+        ``layer_translation_angstrom``, ``lattice_constant_angstrom``). At least n_PL ideal
+        lead layers (``lead_layers`` ≥ n_PL) must sit on each side of the slab.
     w : float, optional
         Average Wigner–Seitz radius (Å); default fcc w = a (3/16π)^{1/3}.
     cutoff, cluster_radius : float, optional
@@ -327,12 +344,20 @@ def build_layered_system(
     Returns
     -------
     LayeredSystem
+
+    Notes
+    -----
+    The leads continue the first (last) n_PL atomic layers of the structure by the crystal
+    translation T_PL = n_PL t + G (G the primitive in-plane lattice vector making the
+    lateral part shortest; T_PL = n_PL d ẑ for fcc(001)), atom for atom: the lead PL next
+    to the scattering region has exactly the atom order of the first (last) buffer PL.
     """
     for key in ("layer", "region"):
         if key not in atoms.arrays:
             raise ValueError(f"atoms lacks the per-atom array {key!r}; use tbmto.structure.build_stack")
     a = float(_info(atoms, "lattice_constant_angstrom"))
     cell2d = np.asarray(_info(atoms, "cell2d"), dtype=float)
+    sc = np.asarray(_info(atoms, "supercell"), dtype=float).reshape(2, 1)
     d = float(_info(atoms, "layer_spacing_angstrom"))
     t = np.asarray(_info(atoms, "layer_translation_angstrom"), dtype=float)
     if w is None:
@@ -347,53 +372,62 @@ def build_layered_system(
     layer = np.asarray(atoms.arrays["layer"], dtype=np.int64)
     region = np.asarray(atoms.arrays["region"], dtype=np.int64)
     lmin, lmax = int(layer.min()), int(layer.max())
-    first = np.flatnonzero(layer == lmin)
-    last = np.flatnonzero(layer == lmax)
-    if np.any(region[first] == 1) or np.any(region[last] == 1):
-        raise ValueError("atoms: the outermost atomic layers must be ideal lead (lead_layers >= 1)")
-    if len(first) != len(last):
-        raise ValueError("atoms: first and last atomic layers must hold the same number of atoms")
+    if np.unique(layer).size != lmax - lmin + 1:
+        raise ValueError("atoms: atomic layer indices must be consecutive")
     slab_layers = np.unique(layer[region == 1])
     if slab_layers.size == 0:
         raise ValueError("atoms has no slab atoms (region == 1)")
-    present = np.unique(layer)
-    if present.size != lmax - lmin + 1:
-        raise ValueError("atoms: atomic layer indices must be consecutive")
+    n_pl = interaction_range(atoms, cutoff)
+    n_layers = lmax - lmin + 1
+    sizes = principal_layer_sizes(n_layers, n_pl, int(slab_layers.max()) - lmin)
+    if slab_layers.min() - lmin < n_pl or lmax - slab_layers.max() < n_pl:
+        raise ValueError(
+            f"atoms: need at least {n_pl} ideal lead layers (lead_layers) on each side of the "
+            f"slab, the interaction range of S^alpha cut at {cutoff:.3f} Å"
+        )
+    # first / last buffer PL: atoms of the outermost n_pl layers, layer by layer
+    order = np.lexsort((np.arange(len(atoms)), layer))
+    first = order[layer[order] < lmin + n_pl]
+    last = order[layer[order] > lmax - n_pl]
+    if len(first) != len(last):
+        raise ValueError("atoms: the two lead buffers must hold the same number of atoms per layer")
+    # PL translation: n_pl t reduced by the primitive in-plane lattice vector nearest to it
+    prim = cell2d / sc
+    lat = n_pl * t[:2]
+    frac = np.linalg.solve(prim[:, :2].T, lat)
+    t_pl = np.array([*(lat - np.round(frac) @ prim[:, :2]), n_pl * d])
 
-    # padded structure: scattering region + ideal lead layers on both sides
+    # padded structure: scattering region + ideal lead PLs on both sides
     pos0 = atoms.positions
-    n_pl_max = int(math.ceil(cutoff / d)) + 1
-    n_pad = n_pl_max + int(math.ceil(cluster_radius / d)) + 1
+    n_pad = 1 + int(math.ceil(cluster_radius / (n_pl * d))) + 1
     q = np.arange(1, n_pad + 1)
-    left_pad = (pos0[first][None] - q[::-1, None, None] * t).reshape(-1, 3)
-    right_pad = (pos0[last][None] + q[:, None, None] * t).reshape(-1, 3)
-    nf = len(first)
+    left_pad = (pos0[first][None] - q[::-1, None, None] * t_pl).reshape(-1, 3)
+    right_pad = (pos0[last][None] + q[:, None, None] * t_pl).reshape(-1, 3)
     pos = np.vstack([left_pad, pos0, right_pad])
-    lay = np.concatenate([np.repeat(lmin - q[::-1], nf), layer, np.repeat(lmax + q, nf)])
+    lay = np.concatenate([
+        (layer[first][None] - n_pl * q[::-1, None]).reshape(-1), layer,
+        (layer[last][None] + n_pl * q[:, None]).reshape(-1),
+    ])
     off = len(left_pad)
     t0 = time.perf_counter()
     pairs = _pairs_in(pos, w, cell2d, cutoff, cluster_radius, alpha)
     t_pairs = time.perf_counter() - t0
+    rng = int(np.max(np.abs(lay[pairs.i] - lay[pairs.j])))
+    if rng > n_pl:
+        raise ValueError(f"S^alpha pairs couple atomic layers {rng} apart, more than the range {n_pl}")
 
-    n_pl = int(np.max(np.abs(lay[pairs.i] - lay[pairs.j])))
-    n_pl = max(n_pl, 1)
-    if n_pl > n_pl_max:
-        raise ValueError(
-            f"S^alpha pairs couple atomic layers {n_pl} apart, more than the padding allows "
-            f"({n_pl_max}); displacements too large for the layer spacing {d:.3f} Å"
-        )
-    n_layers = lmax - lmin + 1
-    sizes = principal_layer_sizes(n_layers, n_pl, int(slab_layers.max()) - lmin)
     bounds = np.concatenate([[lmin], lmin + np.cumsum(sizes)])  # PL p: bounds[p] <= ℓ < bounds[p+1]
     m = len(sizes)
     # PL index of every padded atom: −1 left lead PL, M right lead PL, else −2 (ignored)
     pl = np.searchsorted(bounds, lay, side="right") - 1
     pl = np.where(lay < lmin, np.where(lay >= lmin - n_pl, -1, -2), pl)
     pl = np.where(lay > lmax, np.where(lay <= lmax + n_pl, m, -2), pl)
-    # atoms in every PL, in orbital order (layer by layer, atom order inside a layer)
-    order = np.lexsort((np.arange(len(lay)), lay))
-    pl_sorted = pl[order]
-    members = {p: order[pl_sorted == p] for p in range(-1, m + 1)}
+    members = {}
+    for p in range(m):
+        members[p] = order[pl[order + off] == p] + off
+    members[-1] = np.arange(len(first)) + (n_pad - 1) * len(first)  # left pad PL q = 1
+    members[m] = np.arange(len(last)) + off + len(atoms)  # right pad PL q = 1
+    assert np.all(pl[members[-1]] == -1) and np.all(pl[members[m]] == m)
     local = np.full(len(lay), -1, dtype=np.int64)
     for p, idx in members.items():
         local[idx] = np.arange(len(idx))
@@ -410,14 +444,12 @@ def build_layered_system(
     scat = _BlockSum(shapes, bid, local[pairs.i[sel]], local[pairs.j[sel]],
                      pairs.shift[sel] @ cell2d, pairs.block[sel])
     pl_atoms = [members[p] - off for p in range(m)]
-    if any(np.any(a < 0) or np.any(a >= len(atoms)) for a in pl_atoms):
-        raise ValueError("internal error: scattering PL contains padding atoms")
 
-    # ideal leads: lead PL atoms are translates of the first / last layer
-    n_pad_lead = int(math.ceil(cluster_radius / d)) + 1
+    # ideal leads: PL q of the left lead = first buffer PL − q T_PL, right = last + q T_PL
+    n_pad_lead = int(math.ceil(cluster_radius / (n_pl * d))) + 1
     t0 = time.perf_counter()
-    ref_l, ref_r = pos0[first] - n_pl * t, pos0[last] + t
-    left = _ideal_lead(ref_l, t, n_pl, n_pad_lead, w, cell2d, cutoff, cluster_radius, alpha)
+    ref_l, ref_r = pos0[first] - t_pl, pos0[last] + t_pl
+    left = _ideal_lead(ref_l, t_pl, n_pad_lead, w, cell2d, cutoff, cluster_radius, alpha)
     diff = ref_r - ref_l
     if np.all(np.abs(diff - diff[0]) < 1e-9):
         # the right lead PL is a rigid translate of the left one (same atom order): identical
@@ -425,14 +457,14 @@ def build_layered_system(
         # WFM engine can share the lead modes
         right = left
     else:
-        right = _ideal_lead(ref_r, t, n_pl, n_pad_lead, w, cell2d, cutoff, cluster_radius, alpha)
+        right = _ideal_lead(ref_r, t_pl, n_pad_lead, w, cell2d, cutoff, cluster_radius, alpha)
     t_leads = time.perf_counter() - t0
     return LayeredSystem(
         cell2d=cell2d,
         n_pl_layers=n_pl,
         pl_atoms=pl_atoms,
-        left_lead_atoms=np.tile(first, n_pl),
-        right_lead_atoms=np.tile(last, n_pl),
+        left_lead_atoms=first,
+        right_lead_atoms=last,
         n_pairs=int(sel.sum()),
         _scat=scat,
         _left=left,
