@@ -1,4 +1,4 @@
-r"""Bloch modes and Bloch matrices of a periodic lead (model-agnostic).
+r"""Bloch modes and self-energies of a periodic lead (model-agnostic).
 
 A lead is a semi-infinite repetition of one cell with onsite block ``h`` (n × n,
 Hermitian) and inter-cell block ``v = H_{j,j+1}`` (so ``H_{j+1,j} = v†``). At energy E
@@ -56,7 +56,7 @@ __all__ = ["LeadModes", "lead_modes", "current_form"]
 
 @dataclass(frozen=True)
 class LeadModes:
-    """Propagating modes and Bloch matrices of one lead at one energy.
+    """Propagating modes and self-energies of one lead at one energy.
 
     Mode vectors are the values u of ψ_j = λ^j u in the reference cell j = 0,
     flux normalised (|J(u, u)| = 1). For the left lead the reference cell is its last

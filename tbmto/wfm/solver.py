@@ -205,7 +205,7 @@ def smatrix_from_modes(
     nin = n_l + n_r
     keep = dh is not None
     lus, ys, yts = [], [], []
-    x_next = y_l = yt_l = None
+    coupling_term = y_l = yt_l = None
     w_ll = np.zeros((n_l, n_l), complex)
     for i in range(m):
         ni = h[i].shape[0]
@@ -216,16 +216,34 @@ def smatrix_from_modes(
             a -= sigma_l
             rhs_l, rhs_t_l = a_l, b_l.T
         else:
+            cols, corr = coupling_term  # v_i^† g^L_{i-1} v_i (on its non-zero columns)
+            if cols is None:
+                a -= corr
+            else:
+                a[np.ix_(cols, cols)] -= corr
             vd = v[i].conj().T
-            a -= vd @ x_next  # D_i - v_i^† g^L_{i-1} v_i
             rhs_l, rhs_t_l = vd @ y_l, v[i].T @ yt_l
         if last:
             a -= sigma_r
         lu = sla.lu_factor(a, overwrite_a=True, check_finite=False)
         if not last:
             # left-incoming columns only: a_R enters at layer M-1, b_R likewise
-            sol = _solve(lu, np.hstack([rhs_l, v[i + 1]]))
-            y_new, x_next = sol[:, :n_l], sol[:, n_l:]
+            vn = v[i + 1]
+            nz = vn != 0
+            rows = np.flatnonzero(nz.any(axis=1))
+            if rows.size < ni:
+                # structurally sparse coupling (MTO principal layers): only the block
+                # g^L[R, R] on its non-zero rows R is needed, |R| right-hand sides
+                cols = np.flatnonzero(nz.any(axis=0))
+                unit = np.zeros((ni, rows.size), complex)
+                unit[rows, np.arange(rows.size)] = 1.0
+                sol = _solve(lu, np.hstack([rhs_l, unit]))
+                v_rc = vn[np.ix_(rows, cols)]
+                coupling_term = (cols, v_rc.conj().T @ (sol[rows, n_l:] @ v_rc))
+            else:
+                sol = _solve(lu, np.hstack([rhs_l, vn]))
+                coupling_term = (None, vn.conj().T @ sol[:, n_l:])
+            y_new = sol[:, :n_l]
             yt_new = _solve(lu, rhs_t_l, trans=1)
         else:
             y_new = _solve(lu, np.hstack([rhs_l, a_r]))
