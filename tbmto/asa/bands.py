@@ -1,7 +1,9 @@
 """TB-LMTO bands, Fermi level with Fermi–Dirac smearing, and ASA partial-DOS moments.
 
 Bands per spin are the eigenvalues of the orthogonal Hamiltonian H = C + √Δ S^γ √Δ
-(:func:`tbmto.lmto.hamiltonian.orthogonal_hamiltonian`) on a full shifted Monkhorst–Pack mesh.
+(:func:`tbmto.lmto.hamiltonian.orthogonal_hamiltonian`) on a full shifted Monkhorst–Pack mesh
+(no point-group reduction), of which only one k of each (k, −k) pair is diagonalised (time
+reversal; no SOC in the self-consistency).
 With u_{n,Lk} the eigenvector components, f the Fermi–Dirac occupations and w_k the k weights
 (Σ w_k = 1), the moments of the partial DOS of atom R, channel l and spin σ are
 
@@ -44,12 +46,47 @@ def monkhorst_pack(cell: np.ndarray, n: int, shifted: bool = True) -> np.ndarray
     return frac @ recip
 
 
+def time_reversal_reduce(frac: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keep one k of each (k, −k) pair of a mesh in fractional coordinates.
+
+    Without spin–orbit coupling H(−k) = H(k)*, so bands and partial weights |u|² at −k equal
+    those at k. Returns the kept fractional points and their weights (pairs count twice,
+    self-conjugate points once), normalised to Σ = 1.
+    """
+    key = np.round(np.mod(frac, 1.0) * 1e8).astype(np.int64) % 100000000
+    neg = np.round(np.mod(-frac, 1.0) * 1e8).astype(np.int64) % 100000000
+    index = {tuple(k): i for i, k in enumerate(key)}
+    keep, weight = [], []
+    seen = set()
+    for i, k in enumerate(key):
+        if i in seen:
+            continue
+        j = index.get(tuple(neg[i]))
+        seen.add(i)
+        if j is not None and j != i:
+            seen.add(j)
+            keep.append(i)
+            weight.append(2.0)
+        else:
+            keep.append(i)
+            weight.append(1.0)
+    w = np.array(weight)
+    return frac[keep], w / w.sum()
+
+
 def structure_constants_k(cell: np.ndarray, positions: np.ndarray, w_angstrom: float,
                           n_k: int) -> tuple[np.ndarray, np.ndarray]:
-    """S^α(k) (nk, 9nb, 9nb) on the shifted mesh and the k weights (uniform, Σ = 1)."""
-    kpts = monkhorst_pack(cell, n_k)
-    s = bloch_salpha(np.asarray(cell, float), np.asarray(positions, float), kpts, w_angstrom)
-    return s, np.full(len(kpts), 1.0 / len(kpts))
+    """S^α(k) (nk, 9nb, 9nb) on the shifted n_k³ mesh reduced by time reversal, and weights."""
+    if int(n_k) != n_k or n_k < 1:
+        raise ValueError(f"kmesh must be a positive integer, got {n_k!r}")
+    n = int(n_k)
+    frac1 = (np.arange(n) + 0.5) / n - 0.5
+    frac = np.stack(np.meshgrid(frac1, frac1, frac1, indexing="ij"), -1).reshape(-1, 3)
+    frac, wk = time_reversal_reduce(frac)
+    recip = 2.0 * np.pi * np.linalg.inv(np.asarray(cell, float)).T
+    s = bloch_salpha(np.asarray(cell, float), np.asarray(positions, float), frac @ recip,
+                     w_angstrom)
+    return s, wk
 
 
 def fermi_function(e: np.ndarray, mu: float, kT: float) -> np.ndarray:

@@ -54,22 +54,28 @@ def _coefficients(r, v, l, e, c):
 
 
 def _rk4_transfer(h, a0, b0, am, bm, a1, b1):
-    """2 × 2 RK4 transfer matrices for y' = A(x) y, A = [[1, a], [b, −1]]; shape (..., 2, 2)."""
-    def amat(a, b):
-        out = np.empty(a.shape + (2, 2))
-        out[..., 0, 0] = 1.0
-        out[..., 0, 1] = a
-        out[..., 1, 0] = b
-        out[..., 1, 1] = -1.0
-        return out
+    """2 × 2 RK4 transfer matrices for y' = A(x) y, A = [[1, a], [b, −1]]; shape (..., 2, 2).
 
-    eye = np.eye(2)
-    k1 = amat(a0, b0)
-    amid = amat(am, bm)
-    k2 = amid @ (eye + 0.5 * h * k1)
-    k3 = amid @ (eye + 0.5 * h * k2)
-    k4 = amat(a1, b1) @ (eye + h * k3)
-    return eye + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    T = 1 + h/6 (K1 + 2K2 + 2K3 + K4), K1 = A0, K2 = Am(1 + h/2 K1), K3 = Am(1 + h/2 K2),
+    K4 = A1(1 + h K3), written out component by component.
+    """
+    def mul(p, q):  # p, q: tuples (xx, xy, yx, yy)
+        return (p[0] * q[0] + p[1] * q[2], p[0] * q[1] + p[1] * q[3],
+                p[2] * q[0] + p[3] * q[2], p[2] * q[1] + p[3] * q[3])
+
+    def eye_plus(f, k):
+        return (1.0 + f * k[0], f * k[1], f * k[2], 1.0 + f * k[3])
+
+    one = np.ones_like(a0)
+    k1 = (one, a0, b0, -one)
+    amid = (one, am, bm, -one)
+    k2 = mul(amid, eye_plus(0.5 * h, k1))
+    k3 = mul(amid, eye_plus(0.5 * h, k2))
+    k4 = mul((one, a1, b1, -one), eye_plus(h, k3))
+    t = np.empty(a0.shape + (2, 2))
+    for idx, (i, j) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+        t[..., i, j] = (i == j) + (h / 6.0) * (k1[idx] + 2.0 * k2[idx] + 2.0 * k3[idx] + k4[idx])
+    return t
 
 
 def _grid_and_mid(mesh: LogMesh, v, l, e, c):
@@ -127,20 +133,20 @@ def integrate_outward(mesh: LogMesh, v, l, e, c: float = C_LIGHT_RY, stop=None):
     q[0] = (gam - 1.0) * p[0] / (2.0 * m0 * r0)
     nodes = np.zeros(nb, dtype=int)
     pc, qc = p[0].copy(), q[0].copy()
+    t00, t01, t10, t11 = (np.ascontiguousarray(t[:, :, i, j]) for i, j in
+                          ((0, 0), (0, 1), (1, 0), (1, 1)))
     for i in range(mesh.n - 1):
-        ti = t[i]
-        pn = ti[:, 0, 0] * pc + ti[:, 0, 1] * qc
-        qn = ti[:, 1, 0] * pc + ti[:, 1, 1] * qc
+        pn = t00[i] * pc + t01[i] * qc
+        qn = t10[i] * pc + t11[i] * qc
         nodes += (pn * pc < 0.0)
-        # rescale rows that grow large (keeps the ratio P/Q exact)
-        big = np.abs(pn) > 1e150
-        if big.any():
-            p[: i + 1, big] *= 1e-150
-            q[: i + 1, big] *= 1e-150
-            pn[big] *= 1e-150
-            qn[big] *= 1e-150
         p[i + 1], q[i + 1] = pn, qn
         pc, qc = pn, qn
+        if i % 32 == 31 and np.max(np.abs(pc)) > 1e150:
+            # rescale states that grew large (P/Q and node counts are unaffected)
+            big = np.abs(pc) > 1e150
+            p[: i + 2, big] *= 1e-150
+            q[: i + 2, big] *= 1e-150
+            pc, qc = p[i + 1].copy(), q[i + 1].copy()
     return p.T.copy(), q.T.copy(), nodes
 
 
@@ -170,24 +176,23 @@ def integrate_inward(mesh: LogMesh, v, l, e, start, stop, c: float = C_LIGHT_RY)
     q = np.zeros((mesh.n, nb))
     pc = np.full(nb, 1e-30)
     qc = (-kappa * pc - pc / rs) / (2.0 * ms)
+    t00, t01, t10, t11 = (np.ascontiguousarray(t[:, :, i, j]) for i, j in
+                          ((0, 0), (0, 1), (1, 0), (1, 1)))
+    p[-1], q[-1] = pc, qc
     for i in range(mesh.n - 2, -1, -1):
-        on = (i + 1 == start)
-        if on.any():
-            p[i + 1, on] = pc[on]
-            q[i + 1, on] = qc[on]
-        ti = t[i]
-        pn = ti[:, 0, 0] * pc + ti[:, 0, 1] * qc
-        qn = ti[:, 1, 0] * pc + ti[:, 1, 1] * qc
-        write = (i + 1 <= start)
-        p[i, write] = pn[write]
-        q[i, write] = qn[write]
-        big = np.abs(pn) > 1e150
-        if big.any():
-            p[:, big] *= 1e-150
-            q[:, big] *= 1e-150
-            pn[big] *= 1e-150
-            qn[big] *= 1e-150
+        pn = t00[i] * pc + t01[i] * qc
+        qn = t10[i] * pc + t11[i] * qc
+        p[i], q[i] = pn, qn
         pc, qc = pn, qn
+        if i % 32 == 0 and np.max(np.abs(pc)) > 1e150:
+            big = np.abs(pc) > 1e150
+            p[i:, big] *= 1e-150
+            q[i:, big] *= 1e-150
+            pc, qc = p[i].copy(), q[i].copy()
+    # above the start point the solution is zero (transfer matrices there are identities)
+    above = np.arange(mesh.n)[:, None] > start[None, :]
+    p[above] = 0.0
+    q[above] = 0.0
     return p.T.copy(), q.T.copy()
 
 

@@ -1,0 +1,123 @@
+"""LSDA-ASA self-consistency: fcc Cu against the reference table, magnetic elements, NiFe.
+
+Reference numbers: shared/reference/asa-reference.md (independent prototype, and the published
+RS-LMTO-ASA values it quotes): fcc Cu at 3.614 Å, d channel E_F − C = 0.2106 Ry (published
+0.211), √Δ_d = 0.0940 (published 0.0953), ξ_d = 8.36 mRy; fcc Ni at 3.524 Å, 0.62–0.63 μB,
+C_d↓ − C_d↑ ≈ 47 mRy.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from tbmto.asa import scf, write_potentials
+
+RY_EV = 13.605693
+
+
+@pytest.fixture(scope="module")
+def cu():
+    return scf("Cu", kmesh=10, progress=False)
+
+
+def test_cu_nonmagnetic_and_reference_parameters(cu):
+    sp = cu["species"]["Cu"]
+    ef = cu["fermi_energy_Ry"]
+    assert cu["provenance"]["converged"] is True
+    assert abs(sp["moment_muB"]) < 1e-6
+    c_d = sp["C_Ry"]["up"][2]
+    sd = np.array(sp["sqrt_delta_Ry"]["up"])
+    # d channel: E_F − C within a few mRy of the reference, √Δ within 2 %
+    assert ef - c_d == pytest.approx(0.2106, abs=4e-3)
+    assert sd[2] == pytest.approx(0.0953, rel=0.02)
+    assert sd[:2] == pytest.approx([0.408, 0.397], rel=0.02)
+    # d band centre 2–5 eV below E_F, d charge ≈ 9.5, total 11
+    assert 2.0 < (ef - c_d) * RY_EV < 5.0
+    q = np.array(sp["charges"]["up"]) + np.array(sp["charges"]["down"])
+    assert q.sum() == pytest.approx(11.0, abs=1e-6)
+    assert q[2] == pytest.approx(9.51, abs=0.05)
+    # SOC of the 3d shell
+    assert sp["xi_Ry"][2] == pytest.approx(0.00836, abs=3e-4)
+    assert sp["xi_Ry"][0] == 0.0
+
+
+def test_cu_file_roundtrip(cu, tmp_path):
+    path = tmp_path / "sub" / "Cu.json"
+    write_potentials(cu, path)
+    back = json.loads(path.read_text())
+    assert back == json.loads(json.dumps(cu))
+    assert not list(path.parent.glob("*.tmp"))
+    potentials = pytest.importorskip("tbmto.potentials")
+    loaded = potentials.load([path]) if hasattr(potentials, "load") else None
+    if loaded is not None:
+        assert "Cu" in loaded.species
+
+
+def test_unconverged_files_are_refused(cu, tmp_path):
+    bad = json.loads(json.dumps(cu))
+    bad["provenance"]["converged"] = False
+    with pytest.raises(ValueError, match="converged"):
+        write_potentials(bad, tmp_path / "x.json")
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_nonconvergence_raises():
+    with pytest.raises(RuntimeError, match="did not converge"):
+        scf("Cu", kmesh=4, max_iter=2, progress=False)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(system="Xx"), "unknown element"),
+        (dict(system="Cu", lattice="hcp"), "lattice"),
+        (dict(system="Cu", a=9.0), "sensible range"),
+        (dict(system="NiFe"), "x"),
+        (dict(system="NiFe", x=1.5), "x must lie"),
+        (dict(system="Cu", x=0.2), "alloy"),
+        (dict(system="Cu", kmesh=0), "kmesh"),
+        (dict(system="Cu", smearing_Ry=-1.0), "smearing_Ry"),
+        (dict(system="Ag", lattice="bcc"), "default lattice constant"),
+        (dict(system="NiFe", x=0.01), "rounds to 0"),
+    ],
+)
+def test_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        scf(progress=False, **kwargs)
+
+
+@pytest.mark.slow
+def test_ni_moment_and_exchange_splitting():
+    d = scf("Ni", kmesh=14, progress=False)
+    sp = d["species"]["Ni"]
+    assert sp["moment_muB"] == pytest.approx(0.60, abs=0.05)
+    split = sp["C_Ry"]["down"][2] - sp["C_Ry"]["up"][2]
+    assert split * RY_EV == pytest.approx(0.6, abs=0.1)
+    assert d["fermi_energy_Ry"] == pytest.approx(-0.060, abs=5e-3)
+
+
+@pytest.mark.slow
+def test_bcc_fe_moment():
+    d = scf("Fe", "bcc", a=2.87, kmesh=14, progress=False)
+    assert d["species"]["Fe"]["moment_muB"] == pytest.approx(2.2, abs=0.1)
+
+
+@pytest.mark.slow
+def test_new_element_by_arguments_fcc_co():
+    d = scf("Co", "fcc", a=3.544, kmesh=12, progress=False)
+    # LSDA fcc Co is a strong ferromagnet, ≈ 1.6 μB
+    assert d["species"]["Co"]["moment_muB"] == pytest.approx(1.6, abs=0.15)
+
+
+@pytest.mark.slow
+def test_permalloy_species_moments():
+    d = scf("NiFe", x=0.2, progress=False)
+    ni, fe = d["species"]["Ni"], d["species"]["Fe"]
+    assert ni["concentration"] == pytest.approx(0.8) and fe["concentration"] == pytest.approx(0.2)
+    # strong-ferromagnet Fe and Ni moments close to the KKR-CPA/experiment values (0.6 / 2.6)
+    assert ni["moment_muB"] == pytest.approx(0.6, abs=0.1)
+    assert fe["moment_muB"] == pytest.approx(2.65, abs=0.15)
+    n_fe = d["provenance"]["settings"]["n_fe_sites"]
+    n = d["provenance"]["settings"]["n_sites"]
+    assert n_fe == round(0.2 * n)
