@@ -52,7 +52,8 @@ def kmap(
     comm : mpi4py communicator, optional
         Communicator; ``MPI.COMM_WORLD`` when None (serial if mpi4py is unavailable).
     progress : bool
-        Show a tqdm progress bar (rank 0 only, over its own share of the items).
+        Show a tqdm progress bar (rank 0 only, over its own share of the items; tqdm
+        switches it off by itself when stderr is not a terminal).
     desc : str
         Progress-bar label.
 
@@ -78,12 +79,13 @@ def kmap(
     size = 1 if comm is None else comm.Get_size()
     rank = 0 if comm is None else comm.Get_rank()
     if size == 1:
-        return [func(x) for x in tqdm(items, desc=desc, disable=not progress)]
+        return [func(x) for x in tqdm(items, desc=desc, disable=None if progress else True)]
 
     mine = range(rank, len(items), size)
     local: list[tuple[int, Any]] = []
     error: str | None = None
-    bar = tqdm(total=len(mine), desc=f"{desc} (rank 0 of {size})", disable=not progress or rank != 0)
+    show = progress and rank == 0
+    bar = tqdm(total=len(mine), desc=f"{desc} (rank 0 of {size})", disable=None if show else True)
     for i in mine:
         try:
             local.append((i, func(items[i])))

@@ -315,8 +315,14 @@ def lead_modes(
     h_arr, v_arr = validate_lead(h, v, side)
     e = check_energy(energy)
     n = h_arr.shape[0]
-    uu, sv, vh = sla.svd(v_arr, check_finite=False)
-    r = int(np.sum(sv > rank_tol * sv[0])) if sv[0] > 0 else 0
+    # SVD on the structurally non-zero rows/columns only (MTO hoppings have many zero ones)
+    nz = v_arr != 0
+    rows, cols = np.flatnonzero(nz.any(axis=1)), np.flatnonzero(nz.any(axis=0))
+    if rows.size:
+        uu, sv, vh = sla.svd(v_arr[np.ix_(rows, cols)], check_finite=False)
+        r = int(np.sum(sv > rank_tol * sv[0])) if sv[0] > 0 else 0
+    else:
+        r = 0
     if r == 0:
         empty = np.zeros((n, 0), complex)
         none = np.zeros(0, complex)
@@ -325,8 +331,10 @@ def lead_modes(
                          vel_right=np.zeros(0), lam_left=none, u_left=empty, vel_left=np.zeros(0),
                          self_energy_right=zero, self_energy_left=zero.copy())
     root = np.sqrt(sv[:r])
-    p_mat = uu[:, :r] * root
-    q_mat = vh[:r].conj().T * root
+    p_mat = np.zeros((n, r), complex)
+    q_mat = np.zeros((n, r), complex)
+    p_mat[rows] = uu[:, :r] * root
+    q_mat[cols] = vh[:r].conj().T * root
 
     # the shift costs log10(cond M_σ) digits: take the best conditioned of a few trials
     best = (-1.0, None, None)
