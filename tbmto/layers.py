@@ -138,33 +138,60 @@ def block_diag(onsite: np.ndarray) -> np.ndarray:
 
 
 class _BlockSum:
-    """Bloch sums of a pair subset into a list of dense spinless blocks.
+    """Bloch sums of a pair subset into a list of dense blocks.
 
     Every pair p contributes block_p e^{ik·T_p} to block b_p at local atoms (r_p, c_p).
-    Stored as a sparse matrix W (slots × pairs) so one k costs two sparse mat-vecs.
+    Pairs are sorted by (b, r, c); pairs sharing (b, r, c) (several lateral images, small
+    cells) are summed by a sparse (entries × pairs) matrix, then every entry is written into
+    its dense block by one vectorised fancy-index assignment per block (and spin).
     """
 
     def __init__(self, shapes, bid, row, col, trans, blocks):
         self.shapes = [(int(a), int(b)) for a, b in shapes]
-        sizes = np.array([a * b * 81 for a, b in self.shapes], dtype=np.int64)
-        self.offsets = np.concatenate([[0], np.cumsum(sizes)])
-        npairs = len(bid)
-        nr = np.array([s[1] for s in self.shapes], dtype=np.int64)
-        base = self.offsets[bid] + (row * nr[bid] + col) * 81
-        slot = base[:, None] + np.arange(81)[None, :]
-        self.W = scipy.sparse.csr_matrix(
-            (np.asarray(blocks, dtype=float).reshape(-1), (slot.reshape(-1), np.repeat(np.arange(npairs), 81))),
-            shape=(int(self.offsets[-1]), npairs),
-        )
-        self.trans = np.asarray(trans, dtype=float)  # (npairs, 3) Å
-        self.npairs = npairs
+        bid, row, col = (np.asarray(x, dtype=np.int64) for x in (bid, row, col))
+        order = np.lexsort((col, row, bid))
+        bid, row, col = bid[order], row[order], col[order]
+        self.trans = np.asarray(trans, dtype=float)[order]  # (npairs, 3) Å
+        self.blocks = np.ascontiguousarray(np.asarray(blocks, dtype=float)[order].reshape(-1, 81))
+        key = np.stack([bid, row, col], axis=1)
+        first = np.ones(len(bid), dtype=bool)
+        first[1:] = np.any(key[1:] != key[:-1], axis=1)
+        entry = np.cumsum(first) - 1
+        n_entries = int(entry[-1]) + 1 if len(entry) else 0
+        self.U = None
+        if n_entries != len(bid):
+            self.U = scipy.sparse.csr_matrix(
+                (np.ones(len(bid)), (entry, np.arange(len(bid)))), shape=(n_entries, len(bid))
+            )
+        self.e_bid, self.e_row, self.e_col = bid[first], row[first], col[first]
+        self.bounds = np.searchsorted(self.e_bid, np.arange(len(self.shapes) + 1))
+        self.npairs = len(bid)
 
-    def __call__(self, k: np.ndarray) -> list[np.ndarray]:
-        ph = self.trans @ np.asarray(k, dtype=float)
-        out = self.W @ np.cos(ph) + 1j * (self.W @ np.sin(ph))
+    def entries(self, k: np.ndarray) -> np.ndarray:
+        """(n_entries, 9, 9) complex Σ_T S^α e^{ik·T} for every distinct (block, row, col)."""
+        ph = np.exp(1j * (self.trans @ np.asarray(k, dtype=float)))
+        w = self.blocks * ph[:, None]
+        if self.U is not None:
+            w = self.U @ w
+        return w.reshape(-1, 9, 9)
+
+    def __call__(self, k: np.ndarray, spin: bool = False) -> list[np.ndarray]:
+        """Dense blocks at k: (9a, 9b) spinless or, with ``spin``, (18a, 18b) S ⊗ 1₂ in
+        [atom][spin][L] order."""
+        e = self.entries(k)
         res = []
-        for (a, b), o in zip(self.shapes, self.offsets[:-1]):
-            res.append(out[o:o + a * b * 81].reshape(a, b, 9, 9).transpose(0, 2, 1, 3).reshape(9 * a, 9 * b))
+        for b, (na, nb) in enumerate(self.shapes):
+            lo, hi = self.bounds[b], self.bounds[b + 1]
+            r, c, x = self.e_row[lo:hi], self.e_col[lo:hi], e[lo:hi]
+            if spin:
+                out = np.zeros((na, 2, 9, nb, 2, 9), dtype=complex)
+                out[r, 0, :, c, 0, :] = x
+                out[r, 1, :, c, 1, :] = x
+                res.append(out.reshape(18 * na, 18 * nb))
+            else:
+                out = np.zeros((na, 9, nb, 9), dtype=complex)
+                out[r, :, c, :] = x
+                res.append(out.reshape(9 * na, 9 * nb))
         return res
 
 
@@ -251,23 +278,22 @@ class LayeredSystem:
         p_left, p_right : ndarray (n_lead_pl_atoms, 18, 18)
             P^α(E) of the atoms of the left/right lead PL in lead orbital order.
         """
-        h0, v0, (hl, vl), (hr, vr) = self.salpha_blocks(k)
-        h_slab = []
-        for blk, at in zip(h0, self.pl_atoms):
-            n = len(at)
-            h = spinful(blk, n, n)
+        m = self.n_pl
+        blocks = self._scat(k, spin=True)
+        h_slab = blocks[:m]
+        for h, at in zip(h_slab, self.pl_atoms):
             _block_diag_add(h, p_scat[at], -1.0)
-            h_slab.append(h)
-        sizes = [len(self.left_lead_atoms)] + [len(a) for a in self.pl_atoms] + [len(self.right_lead_atoms)]
-        v_slab = [spinful(blk, sizes[i], sizes[i + 1]) for i, blk in enumerate(v0)]
-        nl, nr = len(self.left_lead_atoms), len(self.right_lead_atoms)
-        h_left = spinful(hl, nl, nl)
+        v_slab = blocks[m:]
+        h_left, v_left = self._left(k, spin=True)
         _block_diag_add(h_left, p_left, -1.0)
-        h_right = spinful(hr, nr, nr)
-        _block_diag_add(h_right, p_right, -1.0)
+        if self._right is self._left and np.array_equal(p_left, p_right):
+            h_right, v_right = h_left, v_left
+        else:
+            h_right, v_right = self._right(k, spin=True)
+            _block_diag_add(h_right, p_right, -1.0)
         return HamiltonianBlocks(
-            h_left=h_left, v_left=spinful(vl, nl, nl), h_slab=h_slab, v_slab=v_slab,
-            h_right=h_right, v_right=spinful(vr, nr, nr),
+            h_left=h_left, v_left=v_left, h_slab=h_slab, v_slab=v_slab,
+            h_right=h_right, v_right=v_right,
         )
 
     def onsite_blocks(self, per_atom: np.ndarray) -> list[np.ndarray]:
