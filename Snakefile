@@ -52,8 +52,14 @@ localrules:
     figure,
 
 
+# The intermediate files are targets too: snakemake does not regenerate a deleted intermediate
+# output while everything downstream is up to date, so listing them here makes a deleted
+# potential, structure or transport result rerun that job and exactly its downstream jobs.
 rule all:
     input:
+        [PLAN.potential_path(label) for label in PLAN.potentials()],
+        PLAN.structure_files(),
+        PLAN.transport_files(),
         PLAN.table_paths(),
         PLAN.figure_files(),
 

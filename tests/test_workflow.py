@@ -8,6 +8,7 @@ The end-to-end tests run the real physics (ASA potentials, transport) on a tiny 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -153,17 +154,32 @@ def test_rerun_does_nothing(tiny_run):
     assert "Nothing to be done" in res.stdout + res.stderr
 
 
-def test_deleted_transport_output_reruns_only_downstream(tiny_run):
-    work, cfg, plan = tiny_run
-    target = work / plan.transport_files()[3]
+def _dry_run_without(work: Path, cfg: Path, relpath: str) -> dict[str, int]:
+    """Job stats of a dry run with one output deleted (restored afterwards, mtime included)."""
+    target = work / relpath
+    st = target.stat()
     backup = target.read_bytes()
     target.unlink()
     try:
         res = snakemake(work, "-n", configfile=cfg)
-        stats = job_stats(res.stdout + res.stderr)
-        assert stats == {"transport": 1, "fit": 1, "figure": len(plan.figure_names()), "all": 1}
+        assert res.returncode == 0, res.stderr
+        return job_stats(res.stdout + res.stderr)
     finally:
         target.write_bytes(backup)
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_deleted_transport_output_reruns_only_downstream(tiny_run):
+    work, cfg, plan = tiny_run
+    stats = _dry_run_without(work, cfg, plan.transport_files()[3])
+    assert stats == {"transport": 1, "fit": 1, "figure": len(plan.figure_names()), "all": 1}
+
+
+def test_deleted_structure_reruns_its_transport_jobs(tiny_run):
+    work, cfg, plan = tiny_run
+    stats = _dry_run_without(work, cfg, plan.structure_files()[0])
+    n = len(plan.magnetizations) * len(plan.soc)
+    assert stats == {"structure": 1, "transport": n, "fit": 1, "figure": len(plan.figure_names()), "all": 1}
 
 
 @pytest.mark.parametrize(
@@ -208,7 +224,7 @@ def test_transport_under_mpiexec_equals_serial(tiny_run, tmp_path):
            "--potentials", *map(str, pots), "--magnetization", "perp", "--soc", "--damping", "--no-progress",
            "--kmesh", f"{plan.kmesh[0]},{plan.kmesh[1]}", "--out", str(out)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
-                         env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert res.returncode == 0, res.stderr
     a, b = json.loads(serial.read_text()), json.loads(out.read_text())
     assert b["provenance"]["mpi_ranks"] == 2
