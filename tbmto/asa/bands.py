@@ -24,26 +24,15 @@ from ..lmto.structure_constants import bloch_salpha
 _L9 = np.array([0, 1, 1, 1, 2, 2, 2, 2, 2])
 
 
-def monkhorst_pack(cell: np.ndarray, n: int, shifted: bool = True) -> np.ndarray:
-    """Full (symmetry-free) n × n × n Monkhorst–Pack mesh in Cartesian 1/Å.
+def mp_fractional(n: int) -> np.ndarray:
+    """Full shifted n × n × n Monkhorst–Pack mesh in fractional coordinates, (i + ½)/n − ½.
 
-    Fractional coordinates (i + ½)/n − ½ when ``shifted`` (Γ excluded for even n), else i/n.
-
-    Parameters
-    ----------
-    cell : ndarray (3, 3)
-        Lattice vectors as rows (Å).
-    n : int
-        Divisions per reciprocal vector (≥ 1).
-    shifted : bool
+    Γ is excluded for even n; the mesh is symmetric under k → −k.
     """
     if int(n) != n or n < 1:
         raise ValueError(f"kmesh must be a positive integer, got {n!r}")
-    n = int(n)
-    frac1 = (np.arange(n) + 0.5) / n - 0.5 if shifted else np.arange(n) / n
-    frac = np.stack(np.meshgrid(frac1, frac1, frac1, indexing="ij"), -1).reshape(-1, 3)
-    recip = 2.0 * np.pi * np.linalg.inv(np.asarray(cell, float)).T
-    return frac @ recip
+    frac1 = (np.arange(int(n)) + 0.5) / int(n) - 0.5
+    return np.stack(np.meshgrid(frac1, frac1, frac1, indexing="ij"), -1).reshape(-1, 3)
 
 
 def time_reversal_reduce(frac: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,12 +66,7 @@ def time_reversal_reduce(frac: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def structure_constants_k(cell: np.ndarray, positions: np.ndarray, w_angstrom: float,
                           n_k: int) -> tuple[np.ndarray, np.ndarray]:
     """S^α(k) (nk, 9nb, 9nb) on the shifted n_k³ mesh reduced by time reversal, and weights."""
-    if int(n_k) != n_k or n_k < 1:
-        raise ValueError(f"kmesh must be a positive integer, got {n_k!r}")
-    n = int(n_k)
-    frac1 = (np.arange(n) + 0.5) / n - 0.5
-    frac = np.stack(np.meshgrid(frac1, frac1, frac1, indexing="ij"), -1).reshape(-1, 3)
-    frac, wk = time_reversal_reduce(frac)
+    frac, wk = time_reversal_reduce(mp_fractional(n_k))
     recip = 2.0 * np.pi * np.linalg.inv(np.asarray(cell, float)).T
     s = bloch_salpha(np.asarray(cell, float), np.asarray(positions, float), frac @ recip,
                      w_angstrom)

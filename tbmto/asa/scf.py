@@ -1,25 +1,31 @@
 """LSDA atomic-sphere self-consistency for bulk fcc/bcc elements and random fcc NiFe alloys.
 
-Loop (per iteration, all species at once):
+The mixed state is the set of ASA band moments per species, spin σ and l: the partial charge
+m0, the centre of gravity c̄ = E_ν + m1/m0 of the occupied partial band and its width
+m2/m0 − (m1/m0)² (independent of E_ν). One iteration:
 
-1. V_σ from the input valence spin densities (+ frozen core, + Madelung shift for alloys),
-   :func:`tbmto.asa.sphere.sphere_potential`;
-2. C, Δ, γ, ξ and φ, φ̇, φ̈ at E_ν, :func:`tbmto.asa.parameters.potential_parameters`;
-3. bands H_σ(k) = C + √Δ S^γ(k) √Δ on a full shifted k-mesh (S^α(k) from
+1. sphere program (:func:`sphere_scf`): for fixed moments, with E_ν = c̄ (so m1 = 0), iterate
+   V_σ → φ, φ̇, φ̈ at E_ν → n_σ = Σ_l [m0 φ² + m2 (φ̇² + φφ̈)]/4πr² (+ frozen core) → V_σ to
+   self-consistency (Hartree + PW92 LSDA, Madelung shift for alloys); this gives C, Δ, γ, ξ;
+2. bands H_σ(k) = C + √Δ S^γ(k) √Δ on a shifted k-mesh (S^α(k) from
    :func:`tbmto.lmto.structure_constants.bloch_salpha`, computed once), Fermi level with
-   Fermi–Dirac smearing, moments m0, m1, m2 per site, spin, l (:mod:`tbmto.asa.bands`);
-4. output density from the moments, E_ν → E_ν + m1/m0 (centre of gravity of the occupied band);
-5. Anderson mixing of the valence spin densities.
+   Fermi–Dirac smearing, output moments per site, spin, l (:mod:`tbmto.asa.bands`);
+3. Anderson mixing of (m0, c̄, width) — a small vector (18 numbers per species).
 
-Converged when successive C and Δ (all species, spins, l) and E_F change by less than
-``tol_Ry`` and the density residual ∫|n_out − n_in| 4πr² dr is below 100·tol_Ry electrons.
+This is the classic LMTO-ASA moment scheme (sphere program + band program); mixing the
+moments instead of the density keeps the strong intra-sphere d ↔ sp charge response of the
+first iterations under control. Converged when successive C and Δ (all species, spins, l) and
+E_F change by less than ``tol_Ry`` and the weighted moment residual is below 10·tol_Ry. On
+exit the spheres are checked for neutrality (elements: Σ m0 = Z − N_core; sphere density
+integrates to Σ m0).
 
 Alloys (method "supercell-species-averaged"): a 2×2×2 conventional fcc supercell (32 sites)
 holds exactly round(x·32) Fe at sites drawn at random (``seed``). All sites of one species
 share one sphere potential, built from the species-averaged moments; inter-sphere electrostatics
 enter as the species-averaged Madelung potential V_M = −2 Σ_j M_ij Δq_j (Ewald,
-:mod:`tbmto.asa.madelung`) of the sphere charges Δq = Z_val − ∫ n_val. x = 0 and x = 1 are run as
-the pure elements on the primitive fcc cell.
+:mod:`tbmto.asa.madelung`) of the sphere charges Δq = Z − N_core − Σ m0. x = 0 and x = 1 are
+run as the pure elements on the primitive fcc cell. This is a supercell approximation to the
+CPA, not the CPA.
 """
 
 from __future__ import annotations
@@ -215,8 +221,8 @@ def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | No
     x : float, optional
         Fe concentration of NiFe (required for NiFe, forbidden otherwise).
     kmesh : int
-        k divisions per reciprocal vector of the primitive cell (the alloy supercell uses
-        max(2, round(kmesh / (2·ALLOY_SUPERCELL^{…})))), see Notes.
+        k divisions per reciprocal vector of the primitive cell (shifted mesh); the alloy
+        supercell uses max(2, ceil(kmesh / 3)) divisions, see Notes.
     smearing_Ry : float
         Fermi–Dirac kT (Ry).
     max_iter : int
@@ -305,6 +311,7 @@ def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | No
             "iterations": int(result["iterations"]),
             "residual_Ry": float(result["residual"]),
             "seconds": float(time.perf_counter() - t0),
+            "species_details": {},
         },
     }
     for k, name in enumerate(species):
@@ -319,10 +326,26 @@ def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | No
             "sqrt_delta_Ry": {"up": pp.sqrt_delta[0].tolist(), "down": pp.sqrt_delta[1].tolist()},
             "gamma": {"up": pp.gamma[0].tolist(), "down": pp.gamma[1].tolist()},
             "xi_Ry": [0.0, float(pp.xi[:, 1].mean()), float(pp.xi[:, 2].mean())],
+        }
+        data["provenance"]["species_details"][name] = {
             "e_nu_Ry": {"up": pp.e_nu[0].tolist(), "down": pp.e_nu[1].tolist()},
-            "core_electrons_outside_sphere": float(st.sphere.core_spill),
+            "free_atom_core_electrons_outside_sphere": float(st.sphere.core_spill),
+            "core_electrons": float(st.sphere.n_core),
+            "net_charge_e": float(st.sphere.n_valence - q.sum()),
         }
     return data
+
+
+def _check_neutrality(states, nsp: int, tol: float = 1e-5) -> None:
+    """Sphere neutrality: the density holds Σ m0 electrons; a one-species crystal is neutral."""
+    for st in states:
+        q_density = float(sphere_charge(st.sphere, st.n_val).sum())
+        if abs(q_density - st.m0.sum()) > 1e-3:
+            raise RuntimeError(f"sphere density of {st.sphere.symbol} holds {q_density:.6f} "
+                               f"electrons but the moments {st.m0.sum():.6f}")
+        if nsp == 1 and abs(st.m0.sum() - st.sphere.n_valence) > tol:
+            raise RuntimeError(f"{st.sphere.symbol} sphere is not neutral: {st.m0.sum():.6f} "
+                               f"valence electrons instead of {st.sphere.n_valence}")
 
 
 MOMENT_WEIGHTS = (1.0, 5.0, 20.0)
@@ -402,6 +425,7 @@ def _run(species, geom: Geometry, nk, kT, max_iter, tol, progress, initial_momen
         if residual < tol and mom_res < 10 * tol:
             for st, x in zip(states, x_out):
                 st.m0 = x[0]
+            _check_neutrality(states, nsp)
             return {"states": states, "mu": mu, "iterations": it, "residual": residual}
         prev, mu_prev = cur, mu
         xv = np.concatenate([(x * wts).ravel() for x in x_in])
