@@ -127,3 +127,27 @@ def test_band_edge_energy_is_rejected():
     h, v = chain_blocks()
     with pytest.raises(ValueError, match="band edge"):
         lead_modes(h, v, 2.0)
+
+
+def test_bloch_factors_match_dense_companion_pencil():
+    # independent reference: all 2n eigenvalues of the uncompressed companion pencil
+    import scipy.linalg as sla
+
+    rng = np.random.default_rng(13)
+    n, r = 10, 4
+    a = rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n))
+    h = 0.15 * (a + a.conj().T)
+    v = np.zeros((n, n), complex)
+    v[n - r:, :r] = rng.normal(size=(r, r)) + 1j * rng.normal(size=(r, r))
+    e = 0.4  # two propagating modes per direction here
+    m = lead_modes(h, v, e)
+    eye, zero = np.eye(n), np.zeros((n, n))
+    lam = sla.eigvals(np.block([[zero, eye], [-v.conj().T, e * eye - h]]),
+                      np.block([[eye, zero], [zero, v]]))
+    lam = lam[np.isfinite(lam)]
+    prop = np.sort_complex(lam[np.abs(np.abs(lam) - 1) < 1e-8])
+    assert m.n_modes == 2 and len(prop) == 4
+    np.testing.assert_allclose(np.sort_complex(np.r_[m.lam_right, m.lam_left]), prop, atol=1e-9)
+    # the evanescent spectrum enters through Σ: det(E - h - Σ+ ...) consistency is covered by
+    # the decimation test; here check the number of finite |λ| < 1 solutions equals rank - N
+    assert np.sum(np.abs(lam) < 1 - 1e-8) - np.sum(np.abs(lam) < 1e-12) == r - m.n_modes

@@ -209,3 +209,33 @@ def test_lead_without_modes_gives_well_defined_smaller_s():
     assert res.t.shape == (res.n_right, 0)
     assert res.transmission() == 0.0
     assert _unitarity(res.S) < 1e-10
+
+
+def _cylinder(width, k, onsite):
+    """Periodic strip (cylinder) of ``width`` sites, transverse Bloch phase e^{ik}."""
+    h = np.diag(onsite).astype(complex)
+    for y in range(width):
+        yn = (y + 1) % width
+        phase = np.exp(1j * k) if yn == 0 else 1.0
+        h[y, yn] += -phase
+        h[yn, y] += -np.conj(phase)
+    return h, -np.eye(width, dtype=complex)
+
+
+def test_transverse_supercell_folding_invariance():
+    # a 2W cylinder at K with W-periodic disorder equals the sum of the two W cylinders
+    # at k = K/2 and K/2 + π (the 1×1 vs 2×1 lateral supercell check of DESIGN §5.1)
+    rng = np.random.default_rng(17)
+    width, layers, energy, kk = 3, 5, 0.4, 0.7
+    pots = [rng.uniform(-1.5, 1.5, width) for _ in range(layers)]
+    h2, v2 = _cylinder(2 * width, kk, np.zeros(2 * width))
+    big = smatrix(h2, v2, [h2 + np.diag(np.tile(p, 2)) for p in pots], [v2] * (layers + 1),
+                  h2, v2, energy=energy)
+    total, modes = 0.0, 0
+    for k in (kk / 2, kk / 2 + np.pi):
+        h1, v1 = _cylinder(width, k, np.zeros(width))
+        res = smatrix(h1, v1, [h1 + np.diag(p) for p in pots], [v1] * (layers + 1), h1, v1, energy=energy)
+        total += res.transmission()
+        modes += res.n_left
+    assert big.n_left == modes
+    assert big.transmission() == pytest.approx(total, rel=1e-10)
