@@ -30,7 +30,10 @@ with A = [a_L at layer 0 | a_R at layer M−1], B = [b_L at 0 ; b_R at M−1] an
 diagonal direct terms r_dir = P_L(g_L s − u_in), r'_dir = P_R(g_R s' − u_in). The
 blocks of G B and A G are obtained by a forward block-LU (left-connected RGF) sweep —
 one LU of an n × n block, one n × n triangular solve and one GEMM per layer, never a
-transfer-matrix product. For θ entering only the onsite blocks, dK = −dH, so
+transfer-matrix product. When a coupling v_{i+1} has zero rows R (an MTO principal
+layer couples to the next one through its last atomic layer only), only the block
+g^L_i[R, R] is formed (|R| right-hand sides), and the GEMMs shrink to the non-zero
+rows/columns. For θ entering only the onsite blocks, dK = −dH, so
 (Fisher–Lee / Dyson)
 
 .. math::  \partial_\theta S = B\,G\,\partial_\theta H\,G\,A
@@ -326,8 +329,10 @@ def smatrix(
     Notes
     -----
     Cost per slab layer: one LU of an n × n block, one n × n triangular solve and one
-    n × n GEMM (O(n³)), memory O(n²) (O(M n²) when ``dh_slab`` is given, to store the
-    factors for the backward sweep). Lead modes cost one 2n × 2n QZ per distinct lead.
+    n × n GEMM (O(n³); less for couplings with zero rows/columns), memory O(n²)
+    (O(M n²) when ``dh_slab`` is given, to store the factors for the backward sweep).
+    Lead modes cost one 2r × 2r QZ per distinct lead (r = rank of the lead hopping);
+    identical left and right leads are solved once.
     """
     e = check_energy(energy)
     hl, vl = validate_lead(h_left, v_left, "left")
