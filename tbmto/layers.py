@@ -24,7 +24,11 @@ from the same reference positions, share the Bloch gauge of v_slab[0] and v_slab
 
 Screening clusters: S^α pairs come from :func:`tbmto.lmto.structure_constants.screened_pairs`
 on the scattering region padded on both sides with ideal lead PLs (⌈R_cl/(n_PL d)⌉ + 2 PLs),
-so that the buffer and the lead PL next to it have complete clusters.
+so that the buffer and the lead PL next to it have complete clusters. When the structure
+carries ``ideal_positions`` (``tbmto.structure.build_stack`` does), they are passed as
+``reference_positions``: clusters and the pair cutoff follow the undisplaced lattice, so the
+pair set (and the PL partition) is the same for every frozen-thermal configuration and S^α is
+a smooth function of the displacements.
 
 Orbital order (docs/interfaces.md): inside a PL, atoms in PL order, then spin σ (↑/↓ along
 global z), then L (9): index 18·a + 9σ + L — the [atom][spin][L] order, i.e. the 18 × 18
@@ -307,8 +311,10 @@ def _info(atoms: Atoms, key: str):
     return atoms.info[key]
 
 
-def _pairs_in(positions, w, cell2d, cutoff, cluster_radius, alpha) -> Pairs:
-    return screened_pairs(positions, w, cell2d=cell2d, cutoff=cutoff, cluster_radius=cluster_radius, alpha=alpha)
+def _pairs_in(positions, w, cell2d, cutoff, cluster_radius, alpha, reference=None) -> Pairs:
+    kw = {} if reference is None else {"reference_positions": reference}
+    return screened_pairs(positions, w, cell2d=cell2d, cutoff=cutoff, cluster_radius=cluster_radius,
+                          alpha=alpha, **kw)
 
 
 def _ideal_lead(ref: np.ndarray, t_pl: np.ndarray, n_pad: int, w, cell2d, cutoff, cluster_radius, alpha):
@@ -333,10 +339,14 @@ def _ideal_lead(ref: np.ndarray, t_pl: np.ndarray, n_pad: int, w, cell2d, cutoff
 
 def interaction_range(atoms: Atoms, cutoff: float) -> int:
     """Largest |Δℓ| (atomic layers) between atoms closer than ``cutoff`` (Å), lateral images
-    included: the thickness of a principal layer for S^α pairs cut at ``cutoff``."""
+    included: the thickness of a principal layer for S^α pairs cut at ``cutoff``. Uses the
+    ``ideal_positions`` array when present (the neighbour lists of the undisplaced lattice)."""
     from ase.neighborlist import neighbor_list
 
     layer = np.asarray(atoms.arrays["layer"], dtype=np.int64)
+    if "ideal_positions" in atoms.arrays:
+        atoms = atoms.copy()
+        atoms.positions = atoms.arrays["ideal_positions"]
     i, j = neighbor_list("ij", atoms, float(cutoff) * (1 + 1e-12), self_interaction=False)
     if len(i) == 0:
         return 1
@@ -435,8 +445,14 @@ def build_layered_system(
         (layer[last][None] + n_pl * q[:, None]).reshape(-1),
     ])
     off = len(left_pad)
+    reference = None
+    if "ideal_positions" in atoms.arrays:
+        ideal = np.asarray(atoms.arrays["ideal_positions"], dtype=float)
+        if ideal.shape != pos0.shape:
+            raise ValueError(f"atoms array 'ideal_positions' must have shape {pos0.shape}")
+        reference = np.vstack([left_pad, ideal, right_pad])
     t0 = time.perf_counter()
-    pairs = _pairs_in(pos, w, cell2d, cutoff, cluster_radius, alpha)
+    pairs = _pairs_in(pos, w, cell2d, cutoff, cluster_radius, alpha, reference)
     t_pairs = time.perf_counter() - t0
     rng = int(np.max(np.abs(lay[pairs.i] - lay[pairs.j])))
     if rng > n_pl:

@@ -18,7 +18,9 @@ layer by (i₁, i₂) of the supercell in C order. Per-atom arrays:
 
 ``magmom_dir``  (N, 3) unit magnetisation directions (lab frame; stored for every atom),
 ``layer``       atomic-layer index, 0 = first slab layer, negative in the left buffer,
-``region``      0 left lead buffer, 1 slab, 2 right lead buffer.
+``region``      0 left lead buffer, 1 slab, 2 right lead buffer,
+``ideal_positions`` (N, 3) undisplaced lattice sites (Å); they fix the S^α neighbour lists
+                so that the pair set does not change with frozen thermal displacements.
 
 Disorder (DESIGN.md §3; seed Sec. IV A): exactly round(x·N) atoms of every minority species
 are distributed uniformly at random over the N slab sites, and frozen thermal disorder
@@ -248,7 +250,7 @@ def build_stack(
     -------
     ase.Atoms
         cell = (A₁, A₂, (L + 2 lead_layers) d ẑ), pbc = (True, True, False); arrays
-        ``magmom_dir``, ``layer``, ``region``; ``info`` with direction, supercell,
+        ``magmom_dir``, ``layer``, ``region``, ``ideal_positions``; ``info`` with direction, supercell,
         lattice_constant_angstrom, layer_spacing_angstrom, cell2d, layer_translation_angstrom,
         delta_angstrom, seed, config, composition, lead, lead_layers, system, n_slab_atoms.
 
@@ -300,6 +302,7 @@ def build_stack(
     rng_occ, rng_disp = slab_rng(seed, sysname, layers, config)
     symbols = np.array([lead] * len(pos), dtype=object)
     symbols[slab] = _occupation(comp, n_slab, rng_occ)
+    ideal = pos.copy()
     u = rng_disp.normal(0.0, float(delta) / math.sqrt(3.0), size=(n_slab, 3))
     pos[slab] += u
 
@@ -312,6 +315,7 @@ def build_stack(
     atoms.arrays["magmom_dir"] = np.tile(mvec, (len(atoms), 1))
     atoms.arrays["layer"] = layer_idx.astype(np.int64)
     atoms.arrays["region"] = region.astype(np.int64)
+    atoms.arrays["ideal_positions"] = ideal
     t = frac @ prim
     atoms.info.update(
         direction=direction,

@@ -64,6 +64,7 @@ def test_rms_displacement_and_ideal_leads():
     ideal = build_stack(delta=0.0, **kw)
     disp = build_stack(delta=delta, **kw)
     u = disp.positions - ideal.positions
+    np.testing.assert_array_equal(disp.arrays["ideal_positions"], ideal.positions)
     slab = ideal.arrays["region"] == REGION_SLAB
     n = slab.sum()  # 2000 atoms → relative standard error of <|u|²> ≈ sqrt(2/(3n)) ≈ 1.8 %
     rms = math.sqrt(np.mean(np.sum(u[slab] ** 2, axis=1)))
@@ -161,6 +162,7 @@ def test_extxyz_round_trip(tmp_path):
     np.testing.assert_allclose(back.arrays["magmom_dir"], atoms.arrays["magmom_dir"], atol=1e-7)
     np.testing.assert_array_equal(back.arrays["layer"], atoms.arrays["layer"])
     np.testing.assert_array_equal(back.arrays["region"], atoms.arrays["region"])
+    np.testing.assert_allclose(back.arrays["ideal_positions"], atoms.arrays["ideal_positions"], atol=1e-7)
     assert tuple(back.pbc) == (True, True, False)
 
 

@@ -110,6 +110,20 @@ def test_layers_range_and_lead_consistency(pot_cu, direction, supercell, n_pl):
         np.testing.assert_allclose(np.linalg.eigvalsh(blk), np.linalg.eigvalsh(hl), atol=1e-9)
 
 
+def test_displacements_keep_pair_set_and_ranges(pot_cu):
+    """Neighbour lists follow ideal_positions: the same pairs and PLs for any Δ, and S^α (hence
+    G) is continuous as Δ → 0."""
+    kw = dict(comp={"Cu": 1.0}, layers=4, seed=5)
+    ideal = build_layered_system(_stack("001", (2, 2), delta=0.0, **kw))
+    big = build_layered_system(_stack("001", (2, 2), delta=0.4, **kw))
+    assert big.n_pairs == ideal.n_pairs and big.n_pl_layers == ideal.n_pl_layers == 2
+    assert [len(p) for p in big.pl_atoms] == [len(p) for p in ideal.pl_atoms]
+    g0 = compute(_stack("001", (2, 2), delta=0.0, **kw), pot_cu, kmesh=(2, 2), progress=False)
+    g1 = compute(_stack("001", (2, 2), delta=1e-6, **kw), pot_cu, kmesh=(2, 2), progress=False)
+    assert abs(g1.G_e2h - g0.G_e2h) < 1e-4
+    assert abs(g0.G_e2h - g0.n_modes_left) < 1e-8
+
+
 def test_kmesh_folding():
     prim = np.array(build_stack("111", (1, 1), layers=1, lattice_constant=A).info["cell2d"])
     sc = prim * 3
