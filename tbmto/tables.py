@@ -55,6 +55,9 @@ _TRANSPORT_COLUMNS = [
     "direction", "L_layers", "L_nm", "config", "magnetization", "soc", "G_e2h", "area_nm2",
     "R_ohm_m2", "damping_T", "moment_muB", "n_modes_left", "n_modes_right", "n_k", "seconds",
 ]
+MIN_MOMENT_SLOPE_MUB: float = 1e-3
+"""|dM/dL| (μB per layer and supercell) below which the slab counts as non-magnetic (α = NaN)."""
+
 _META_COLUMNS = ["system", "scan", "kind", "x", "x_fe", "delta_angstrom", "lattice_constant_angstrom"]
 
 
@@ -260,9 +263,11 @@ def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str) -> tup
             summ.update(alpha_source=source, damping_interface_T=fT.intercept, damping_interface_T_err=fT.intercept_err,
                         dT_dL_per_layer=fT.slope, dT_dL_per_layer_err=fT.slope_err,
                         dM_dL_muB_per_layer=fM.slope, dM_dL_muB_per_layer_err=fM.slope_err)
-            if fM.slope != 0.0 and np.isfinite(fM.slope):
+            if np.isfinite(fM.slope) and abs(fM.slope) >= MIN_MOMENT_SLOPE_MUB:
                 a, a_err = alpha_from_slopes(fT.slope, fM.slope, jf.slope_cov, g)
                 summ.update(alpha=a, alpha_err=a_err)
+            else:  # no moment, no Gilbert damping: α is undefined, not huge
+                summ.update(alpha_source=source + " (non-magnetic: alpha undefined)")
     summ["n_lengths"] = int(df["L_layers"].nunique())
     summ["n_configs"] = int(df.groupby(["magnetization", "L_layers"])["config"].nunique().min())
     summ["fit_method"] = method

@@ -199,3 +199,10 @@ def test_summary_without_perp_or_damping():
     s = summary_table(df).iloc[0]
     assert s["rho_par_uohm_cm"] == pytest.approx(4.0)
     assert math.isnan(s["rho_perp_uohm_cm"]) and math.isnan(s["amr"]) and math.isnan(s["alpha"])
+
+
+def test_non_magnetic_slab_gives_undefined_alpha():
+    df = _synthetic_transport().assign(moment_muB=lambda d: 1e-5 * d["L_layers"])
+    s = summary_table(df).iloc[0]
+    assert math.isnan(s["alpha"]) and "non-magnetic" in s["alpha_source"]
+    assert s["rho_par_uohm_cm"] == pytest.approx(4.0)
