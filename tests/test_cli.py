@@ -139,3 +139,14 @@ def test_fit_and_plot_on_synthetic_results(tmp_path):
         assert stem.with_suffix(".png").stat().st_size > 1000
         assert stem.with_suffix(".pdf").stat().st_size > 1000
     assert not list((tmp_path / "figures").glob(".tmp_*"))
+
+
+def test_run_dry_run_calls_snakemake_on_the_repo_snakefile(tmp_path):
+    exe = shutil.which("tbmto")
+    cmd = [exe] if exe else [sys.executable, "-m", "tbmto.cli"]
+    res = subprocess.run(cmd + ["run", str(REPO / "configs" / "tiny.yaml"), "--cores", "1", "-n",
+                                "--directory", str(tmp_path), "--quiet", "rules"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert str(REPO / "Snakefile") in res.stderr  # the echoed snakemake command line
+    assert not (tmp_path / "results").exists()
