@@ -210,6 +210,16 @@ def test_config_change_reruns_exactly_its_dependents(tiny_run, section, key, val
     assert job_stats(res.stdout + res.stderr) == expected(plan)
 
 
+def test_report_collects_figures(tiny_run):
+    work, cfg, plan = tiny_run
+    report = work / "report.html"
+    res = snakemake(work, "--report", str(report), configfile=cfg)
+    assert res.returncode == 0, res.stderr
+    html = report.read_text(errors="ignore")
+    for name in plan.figure_names():
+        assert f"{name}.png" in html
+
+
 @pytest.mark.mpi
 def test_transport_under_mpiexec_equals_serial(tiny_run, tmp_path):
     work, cfg, plan = tiny_run
