@@ -36,8 +36,9 @@ per-atom blocks of :func:`tbmto.lmto.potential_functions.onsite_p` sit on the di
 S^α is spin independent: S ⊗ 1₂ in this order.
 
 Bloch sums (lattice-translation gauge of ``tbmto.lmto``):
-S_{iL, jL'}(k∥) = Σ_T S^α_{iL, (j+T)L'} e^{i k∥·T}, T = shift @ cell2d, evaluated for all pairs
-at once as a sparse (slots × pairs) matrix times the phase vector.
+S_{iL, jL'}(k∥) = Σ_T S^α_{iL, (j+T)L'} e^{i k∥·T}, T = shift @ cell2d. Per k∥: one phase
+vector over all pairs, a sparse sum over pairs sharing (block, i, j), and one fancy-index
+assignment per block and spin into freshly zeroed dense blocks — no loop over atoms.
 """
 
 from __future__ import annotations
@@ -50,7 +51,13 @@ import numpy as np
 import scipy.sparse
 from ase import Atoms
 
-from tbmto.lmto.structure_constants import SCREENING_ALPHA, Pairs, screened_pairs
+from tbmto.lmto.structure_constants import (
+    PAIR_CLUSTER_RADIUS_W,
+    PAIR_CUTOFF_W,
+    SCREENING_ALPHA,
+    Pairs,
+    screened_pairs,
+)
 from tbmto.potentials import fcc_wigner_seitz_radius
 
 __all__ = [
@@ -65,10 +72,6 @@ __all__ = [
     "PAIR_CLUSTER_RADIUS_W",
 ]
 
-try:  # defaults of the lmto engineer (units of w)
-    from tbmto.lmto.structure_constants import PAIR_CLUSTER_RADIUS_W, PAIR_CUTOFF_W
-except ImportError:  # pragma: no cover - older lmto without the constants
-    PAIR_CUTOFF_W, PAIR_CLUSTER_RADIUS_W = 2.85, 3.8
 
 
 def principal_layer_sizes(n_layers: int, n_pl: int, last_slab_offset: int) -> list[int]:
@@ -232,6 +235,8 @@ class LayeredSystem:
         translate of (species and magnetisation source), in lead orbital order.
     n_pairs : int
         Number of S^α pairs used by the scattering-region blocks.
+    t_pl : ndarray (3,)
+        Lead translation T_PL (Å) from one lead PL to the next (+z).
     timings : dict
         Seconds spent in ``screened_pairs`` for the padded structure and the two leads.
     """
@@ -242,6 +247,7 @@ class LayeredSystem:
     left_lead_atoms: np.ndarray
     right_lead_atoms: np.ndarray
     n_pairs: int
+    t_pl: np.ndarray
     _scat: _BlockSum
     _left: _BlockSum
     _right: _BlockSum
@@ -508,6 +514,7 @@ def build_layered_system(
         left_lead_atoms=first,
         right_lead_atoms=last,
         n_pairs=int(sel.sum()),
+        t_pl=t_pl,
         _scat=scat,
         _left=left,
         _right=right,

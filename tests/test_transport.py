@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tbmto.layers import build_layered_system, kmesh, principal_layer_sizes
+from tbmto.layers import build_layered_system, kmesh, principal_layer_sizes, spinful
 from tbmto.lmto.potential_functions import onsite_p
 from tbmto.observables import (
     E2_OVER_H_SIEMENS,
@@ -108,6 +108,42 @@ def test_layers_range_and_lead_consistency(pot_cu, direction, supercell, n_pl):
     assert same
     for blk in same:
         np.testing.assert_allclose(np.linalg.eigvalsh(blk), np.linalg.eigvalsh(hl), atol=1e-9)
+
+
+def test_spinful_blocks_are_spinless_blocks_times_identity(pot_cu):
+    atoms = _stack("111", (2, 1), layers=2, delta=0.1, lead_layers=2)
+    system = build_layered_system(atoms)
+    k = kmesh(system.cell2d, (2, 2))[3]
+    zero = np.zeros((len(atoms), 18, 18))
+    b = system.hamiltonian_blocks(k, zero, zero[system.left_lead_atoms], zero[system.right_lead_atoms])
+    h, v, (hl, vl), _ = system.salpha_blocks(k)
+    sizes = [len(system.left_lead_atoms)] + [len(a) for a in system.pl_atoms] + [len(system.right_lead_atoms)]
+    for x, y, n in zip(b.h_slab, h, sizes[1:-1]):
+        np.testing.assert_array_equal(x, spinful(y, n, n))
+    for i, (x, y) in enumerate(zip(b.v_slab, v)):
+        np.testing.assert_array_equal(x, spinful(y, sizes[i], sizes[i + 1]))
+    np.testing.assert_array_equal(b.h_left, spinful(hl, sizes[0], sizes[0]))
+    np.testing.assert_array_equal(b.v_left, spinful(vl, sizes[0], sizes[0]))
+
+
+@pytest.mark.parametrize("direction", ["001", "111"])
+def test_lead_blocks_reproduce_bulk_salpha(direction):
+    """h(k∥) + v e^{ik·T_PL} + v† e^{−ik·T_PL} of the ideal lead equals the bulk S^α(k) of the
+    crystal with cell (A₁, A₂, T_PL) from tbmto.lmto (same cutoff and cluster radius)."""
+    from tbmto.lmto.structure_constants import bloch_salpha
+
+    atoms = _stack(direction, (1, 1), layers=1)
+    system = build_layered_system(atoms)
+    w = (3 / (16 * math.pi)) ** (1 / 3) * A
+    cell = np.vstack([system.cell2d, system.t_pl])
+    basis = atoms.positions[system.left_lead_atoms]
+    ks = [(k2, kz) for k2 in kmesh(system.cell2d, (2, 3)) for kz in (0.0, 0.4, 1.1)]
+    k3 = np.array([k2 + np.array([0.0, 0.0, kz]) for k2, kz in ks])
+    ref = bloch_salpha(cell, basis, k3, w, cutoff=2.85 * w, cluster_radius=3.8 * w)
+    for (k2, _), k, r in zip(ks, k3, ref):
+        _, _, (hl, vl), _ = system.salpha_blocks(k2)
+        ph = np.exp(1j * k @ system.t_pl)
+        np.testing.assert_allclose(hl + vl * ph + vl.conj().T / ph, r, atol=1e-9)
 
 
 def test_displacements_keep_pair_set_and_ranges(pot_cu):
