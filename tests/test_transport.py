@@ -24,7 +24,7 @@ from tbmto.observables import (
     gilbert_alpha,
 )
 from tbmto.potentials import load
-from tbmto.structure import build_stack, set_magnetization
+from tbmto.structure import build_stack, domain_wall, set_magnetization
 from tbmto.transport import compute
 from tbmto.wfm import smatrix
 
@@ -284,6 +284,27 @@ def test_rotation_invariance_without_soc(pot_mag):
     assert abs(a.damping_T - b.damping_T) < 1e-9
     c, d = compute(atoms, pot_mag, soc=True, **kw), compute(rot, pot_mag, soc=True, **kw)
     assert abs(c.G_e2h - d.G_e2h) > 1e-4  # SOC couples m to the lattice (AMR-like)
+
+
+def test_domain_wall_global_rotation_invariance_without_soc(pot_mag):
+    """Non-collinear texture: rotating every moment of a Néel wall by one global rotation
+    leaves G and T unchanged without SOC, and changes G with SOC."""
+    atoms = domain_wall(_stack("001", (1, 1), layers=6, comp={"Ni": 1.0}), "neel", width=3.0)
+    c, s = math.cos(0.7), math.sin(0.7)
+    rot = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]) @ np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
+    turned = atoms.copy()
+    turned.arrays["magmom_dir"] = atoms.arrays["magmom_dir"] @ rot.T
+    axis = np.array([0.0, 1.0, 0.0])  # ⊥ the mean of the Néel wall, which lies along x
+    kw = dict(kmesh=(2, 2), progress=False, damping=True)
+    a = compute(atoms, pot_mag, soc=False, damping_axis=axis, **kw)
+    b = compute(turned, pot_mag, soc=False, damping_axis=rot @ axis, **kw)
+    assert abs(a.G_e2h - b.G_e2h) < 1e-10
+    assert abs(a.damping_T - b.damping_T) < 1e-9
+    uniform = compute(set_magnetization(atoms, (1, 0, 0)), pot_mag, soc=False, **kw)
+    assert abs(uniform.G_e2h - a.G_e2h) > 1e-3  # the wall scatters
+    c_ = compute(atoms, pot_mag, soc=True, damping_axis=axis, **kw)
+    d_ = compute(turned, pot_mag, soc=True, damping_axis=rot @ axis, **kw)
+    assert abs(c_.G_e2h - d_.G_e2h) > 1e-5
 
 
 def test_soc_with_zero_xi_is_no_soc(tmp_path, pot_mag):
