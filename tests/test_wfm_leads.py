@@ -75,8 +75,9 @@ def _decimation_self_energies(h, v, z, iters=80):
     return v @ g_r @ v.conj().T, v.conj().T @ g_l @ v
 
 
+@pytest.mark.parametrize("method", ["schur", "qz"])
 @pytest.mark.parametrize("builder", ["folded", "spinful", "random_rank_deficient"])
-def test_self_energies_match_decimation_and_dyson(builder):
+def test_self_energies_match_decimation_and_dyson(builder, method):
     rng = np.random.default_rng(21)
     if builder == "folded":
         h, v = fold_cells(*strip_blocks(4), p=2)
@@ -89,7 +90,7 @@ def test_self_energies_match_decimation_and_dyson(builder):
         v = np.zeros((n, n), complex)
         v[n - r:, :r] = rng.normal(size=(r, r)) + 1j * rng.normal(size=(r, r))
     e = 0.0 if builder == "random_rank_deficient" else -0.35
-    m = lead_modes(h, v, e)
+    m = lead_modes(h, v, e, method=method)
     assert m.n_modes > 0
     # modes propagate with their Bloch factors under the self-energies
     np.testing.assert_allclose(m.self_energy_right @ m.u_right, v @ m.u_right * m.lam_right, atol=1e-10)
@@ -151,3 +152,18 @@ def test_bloch_factors_match_dense_companion_pencil():
     # the evanescent spectrum enters through Σ: det(E - h - Σ+ ...) consistency is covered by
     # the decimation test; here check the number of finite |λ| < 1 solutions equals rank - N
     assert np.sum(np.abs(lam) < 1 - 1e-8) - np.sum(np.abs(lam) < 1e-12) == r - m.n_modes
+
+
+def test_schur_and_qz_paths_agree_on_full_rank_lead():
+    rng = np.random.default_rng(31)
+    n = 12
+    a = rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n))
+    h = 0.2 * (a + a.conj().T)
+    v = 0.5 * (rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n)))
+    ms, mq = lead_modes(h, v, 0.1, method="schur"), lead_modes(h, v, 0.1, method="qz")
+    assert ms.n_modes == mq.n_modes > 0
+    np.testing.assert_allclose(np.sort_complex(ms.lam_right), np.sort_complex(mq.lam_right), atol=1e-10)
+    np.testing.assert_allclose(ms.self_energy_right, mq.self_energy_right, atol=1e-10)
+    np.testing.assert_allclose(ms.self_energy_left, mq.self_energy_left, atol=1e-10)
+    with pytest.raises(ValueError, match="method must be"):
+        lead_modes(h, v, 0.1, method="eig")

@@ -331,7 +331,8 @@ def smatrix(
     Cost per slab layer: one LU of an n × n block, one n × n triangular solve and one
     n × n GEMM (O(n³); less for couplings with zero rows/columns), memory O(n²)
     (O(M n²) when ``dh_slab`` is given, to store the factors for the backward sweep).
-    Lead modes cost one 2r × 2r QZ per distinct lead (r = rank of the lead hopping);
+    Lead modes cost one 2r × 2r Schur decomposition per distinct lead (r = rank of
+    the lead hopping);
     identical left and right leads are solved once.
     """
     e = check_energy(energy)
