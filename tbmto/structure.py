@@ -159,12 +159,19 @@ def slab_rng(seed: int, system: str, layers: int, config: int) -> tuple[np.rando
     return np.random.default_rng(occ), np.random.default_rng(disp)
 
 
+def _check_element(symbol: str, name: str) -> None:
+    try:
+        atomic_number(symbol)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
 def _check_composition(composition: Mapping[str, float]) -> dict[str, float]:
     if not isinstance(composition, Mapping) or len(composition) == 0:
         raise ValueError(f"composition must be a non-empty mapping element -> fraction, got {composition!r}")
     comp: dict[str, float] = {}
     for el, x in composition.items():
-        atomic_number(el)  # ValueError for unknown elements
+        _check_element(el, "composition")
         x = float(x)
         if not 0.0 <= x <= 1.0:
             raise ValueError(f"composition fraction of {el!r} must lie in [0, 1], got {x!r}")
@@ -273,7 +280,7 @@ def build_stack(
         raise ValueError(f"lattice_constant must be > 0 Å, got {lattice_constant!r}")
     if not (isinstance(delta, (int, float, np.floating)) and np.isfinite(delta) and delta >= 0):
         raise ValueError(f"delta must be a finite RMS displacement >= 0 Å, got {delta!r}")
-    atomic_number(lead)
+    _check_element(lead, "lead")
     comp = _check_composition({"Ni": 0.8, "Fe": 0.2} if composition is None else composition)
     mvec = _unit(magnetization)
     layers, lead_layers = int(layers), int(lead_layers)
