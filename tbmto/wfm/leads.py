@@ -172,6 +172,9 @@ def _group(lams: np.ndarray, tol: float) -> list[np.ndarray]:
 
 #: Trial parameters a of the Möbius map μ = (λ − a)/(1 − a*λ) (unit circle → unit circle).
 _MOBIUS = 0.5 * np.exp(1j * (0.3 + 2.399963229728653 * np.arange(6)))
+#: Below this reciprocal condition number of B − a*A the QZ fallback is used (the
+#: transform costs about log10(1/rcond) digits).
+_MOBIUS_RCOND = 1e-7
 
 
 def _split_spectrum(pa, pb, prop_tol, method, name):
@@ -203,7 +206,7 @@ def _split_spectrum(pa, pb, prop_tol, method, name):
             if rcond > 1e-2:
                 break
         rcond, a, lu = best
-        if rcond > 1e-9:
+        if rcond > _MOBIUS_RCOND:
             t = sla.lu_solve(lu, pa - a * pb, check_finite=False)
             tt, zz = sla.schur(t, output="complex", check_finite=False)
             mu = np.diag(tt)
