@@ -228,8 +228,9 @@ def compute(
     n1, n2 = _check_kmesh(kmesh)
     if not np.isfinite(energy_Ry):
         raise ValueError(f"energy_Ry must be finite, got {energy_Ry!r}")
-    if "magmom_dir" not in atoms.arrays:
-        raise ValueError("atoms lacks the per-atom array 'magmom_dir'; use tbmto.structure.build_stack")
+    for key in ("magmom_dir", "region", "layer"):
+        if key not in atoms.arrays:
+            raise ValueError(f"atoms lacks the per-atom array {key!r}; use tbmto.structure.build_stack")
     a_struct = float(atoms.info.get("lattice_constant_angstrom", float("nan")))
     if not abs(a_struct - potentials.lattice_constant_angstrom) <= 1e-4:
         raise ValueError(
@@ -247,6 +248,8 @@ def compute(
         layered = build_layered_system(atoms, w=w, cutoff=cutoff, cluster_radius=cluster_radius)
     elif not isinstance(layered, LayeredSystem):
         raise ValueError(f"layered must be a LayeredSystem, got {type(layered).__name__}")
+    elif sum(len(p) for p in layered.pl_atoms) != len(atoms):
+        raise ValueError("layered was built for a structure with a different number of atoms")
 
     t0 = time.perf_counter()
     args = (par["C"], par["sqrt_delta"], par["gamma"], par["xi"], m)
