@@ -80,6 +80,7 @@ def test_nonconvergence_raises():
         (dict(system="Cu", smearing_Ry=-1.0), "smearing_Ry"),
         (dict(system="Ag", lattice="bcc"), "default lattice constant"),
         (dict(system="NiFe", x=0.01), "rounds to 0"),
+        (dict(system="He"), "Li on"),
     ],
 )
 def test_bad_input(kwargs, match):

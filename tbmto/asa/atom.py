@@ -161,7 +161,7 @@ def free_atom(symbol: str, *, polarised: bool = True, c: float = C_LIGHT_RY,
     c : float
         Speed of light (Ry units); ``radial.NONRELATIVISTIC`` for Schrödinger.
     n_mesh, r_max : int, float
-        Log mesh from 1e−6/Z·… to r_max (bohr).
+        Log mesh of n_mesh points from 2·10⁻⁵/Z to r_max (bohr).
     tol : float
         Convergence of the eigenvalues (Ry).
     max_iter : int

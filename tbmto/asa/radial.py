@@ -141,11 +141,11 @@ def integrate_outward(mesh: LogMesh, v, l, e, c: float = C_LIGHT_RY, stop=None):
         nodes += (pn * pc < 0.0)
         p[i + 1], q[i + 1] = pn, qn
         pc, qc = pn, qn
-        if i % 32 == 31 and np.max(np.abs(pc)) > 1e150:
+        if i % 4 == 3 and np.max(np.abs(pc)) > 1e100:
             # rescale states that grew large (P/Q and node counts are unaffected)
-            big = np.abs(pc) > 1e150
-            p[: i + 2, big] *= 1e-150
-            q[: i + 2, big] *= 1e-150
+            big = np.abs(pc) > 1e100
+            p[: i + 2, big] *= 1e-100
+            q[: i + 2, big] *= 1e-100
             pc, qc = p[i + 1].copy(), q[i + 1].copy()
     return p.T.copy(), q.T.copy(), nodes
 
@@ -184,10 +184,10 @@ def integrate_inward(mesh: LogMesh, v, l, e, start, stop, c: float = C_LIGHT_RY)
         qn = t10[i] * pc + t11[i] * qc
         p[i], q[i] = pn, qn
         pc, qc = pn, qn
-        if i % 32 == 0 and np.max(np.abs(pc)) > 1e150:
-            big = np.abs(pc) > 1e150
-            p[i:, big] *= 1e-150
-            q[i:, big] *= 1e-150
+        if i % 4 == 0 and np.max(np.abs(pc)) > 1e100:
+            big = np.abs(pc) > 1e100
+            p[i:, big] *= 1e-100
+            q[i:, big] *= 1e-100
             pc, qc = p[i].copy(), q[i].copy()
     # above the start point the solution is zero (transfer matrices there are identities)
     above = np.arange(mesh.n)[:, None] > start[None, :]
@@ -244,7 +244,7 @@ def bound_states(mesh: LogMesh, v, n, l, c: float = C_LIGHT_RY, e_guess=None,
     e_guess : array_like, optional
         Starting energies (Ry); default −Z²/n² capped.
     tol : float
-        Convergence of the eigenvalue (Ry).
+        Convergence of the eigenvalue, |δE| < tol · max(1, |E|) (Ry).
     max_iter : int
 
     Returns
@@ -260,7 +260,9 @@ def bound_states(mesh: LogMesh, v, n, l, c: float = C_LIGHT_RY, e_guess=None,
     n = np.broadcast_to(n, (nb,))
     r = mesh.r
     weff = v + (lb * (lb + 1.0))[:, None] / r**2
-    e_lo = weff.min(axis=1)
+    z_nuc = np.maximum(-0.5 * r[0] * v[:, 0], 1.0)
+    # no bound state lies below −1.5 Z² Ry (Dirac 1s of Z = 92 is −1.35 Z²)
+    e_lo = np.maximum(weff.min(axis=1), -1.5 * z_nuc**2)
     e_hi = np.full(nb, max(0.0, float(np.max(v[:, -1]))))
     z = np.maximum(-0.5 * r[0] * v[:, 0], 1.0)
     if e_guess is None:
@@ -299,8 +301,13 @@ def bound_states(mesh: LogMesh, v, n, l, c: float = C_LIGHT_RY, e_guess=None,
         e_lo = np.where(too_few | (ok & (de > 0)), np.maximum(e_lo, e), e_lo)
         newton = e + de
         inside = (newton > e_lo) & (newton < e_hi)
-        e_new = np.where(ok & inside, newton, 0.5 * (e_lo + e_hi))
-        done = ok & (np.abs(de) < tol)
+        # wrong node count: step by 20 % of |E| towards the right side, or bisect if closer
+        step = 0.2 * np.abs(e) + 0.05
+        down = np.maximum(e - step, 0.5 * (e_lo + e_hi))
+        up = np.minimum(e + step, 0.5 * (e_lo + e_hi))
+        e_new = np.where(ok & inside, newton,
+                         np.where(too_many, down, np.where(too_few, up, 0.5 * (e_lo + e_hi))))
+        done = ok & (np.abs(de) < tol * np.maximum(1.0, np.abs(e)))
         e = np.where(done, e, e_new)
         if done.all():
             break

@@ -193,7 +193,9 @@ def _validate(system: str, lattice: str, a, x, kmesh, smearing_Ry, max_iter, tol
         if not 0.0 <= float(x) <= 1.0:
             raise ValueError(f"x must lie in [0, 1], got {x!r}")
     else:
-        atomic_number(system)
+        if atomic_number(system) < 3:
+            raise ValueError(f"system {system!r}: H and He have no s, p, d valence set; "
+                             "elements from Li on are supported")
         if x is not None:
             raise ValueError(f"x is only meaningful for the alloy 'NiFe', not for {system!r}")
     if a is not None:
@@ -348,6 +350,8 @@ def _check_neutrality(states, nsp: int, tol: float = 1e-5) -> None:
                                f"valence electrons instead of {st.sphere.n_valence}")
 
 
+ANDERSON_DEPTH = 8
+"""Number of previous iterations kept by the Anderson mixer."""
 MOMENT_WEIGHTS = (1.0, 5.0, 20.0)
 """Weights of (m0 [e], centre [Ry], width [Ry²]) in the mixing vector."""
 
@@ -358,10 +362,12 @@ def _run(species, geom: Geometry, nk, kT, max_iter, tol, progress, initial_momen
     site_sp = geom.site_species
     nsp = len(species)
     states = []
+    moments0 = []
     for name in species:
         sph = make_sphere(name, w_bohr)
         mom = initial_moment if initial_moment is not None else INITIAL_MOMENT.get(
             name, 0.0 if name in _FILLED_D else 0.3)
+        moments0.append(float(mom))
         states.append(_SpeciesState(sphere=sph, n_val=initial_valence_density(sph, float(mom))))
     counts = np.array([np.sum(site_sp == k) for k in range(nsp)])
     n_val = float(sum(states[k].sphere.n_valence * counts[k] for k in range(nsp)))
@@ -391,9 +397,14 @@ def _run(species, geom: Geometry, nk, kT, max_iter, tol, progress, initial_momen
         v = sphere_potential(st.sphere, st.n_val)
         first.append(potential_parameters(st.sphere.mesh, v, _initial_e_nu(st.sphere, v)))
     mu, x_in = bands(first)
-    for st, x in zip(states, x_in):
-        # start from neutral spheres: rescale the first partial charges of each spin
+    for st, mom, x in zip(states, moments0, x_in):
+        # start from neutral spheres carrying the initial moment: rescale the first partial
+        # charges, then set the d-channel spin split so that the sphere moment is ``mom``
         x[0] *= st.sphere.n_valence / x[0].sum()
+        sp_moment = x[0][0, :2].sum() - x[0][1, :2].sum()
+        d_tot = x[0][:, 2].sum()
+        d_mom = np.clip(mom - sp_moment, -min(d_tot, 10.0 - d_tot), min(d_tot, 10.0 - d_tot))
+        x[0][:, 2] = 0.5 * (d_tot + np.array([d_mom, -d_mom]))
     hist_x: list = []
     hist_f: list = []
     prev = mu_prev = None
@@ -430,7 +441,7 @@ def _run(species, geom: Geometry, nk, kT, max_iter, tol, progress, initial_momen
         prev, mu_prev = cur, mu
         xv = np.concatenate([(x * wts).ravel() for x in x_in])
         fv = np.concatenate([((xo - xi) * wts).ravel() for xo, xi in zip(x_out, x_in)])
-        xn = _anderson(xv, fv, hist_x, hist_f, beta=beta, depth=8)
+        xn = _anderson(xv, fv, hist_x, hist_f, beta=beta, depth=ANDERSON_DEPTH)
         x_in = [(xn[k * 18:(k + 1) * 18].reshape(3, 2, 3) / wts) for k in range(nsp)]
         for x in x_in:
             x[0] = np.clip(x[0], 0.0, None)
