@@ -196,8 +196,10 @@ def test_deleted_structure_reruns_its_transport_jobs(tiny_run):
         # seed: structures (new disorder) and downstream, not the potentials
         (None, "seed", 8, lambda p: {"structure": len(p.structure_files()), "transport": len(p.transport_files()),
                                      "fit": 1, "figure": len(p.figure_names()), "all": 1}),
+        # MPI rank count: same results, nothing to redo
+        ("mpi", "ranks", 2, lambda p: {}),
     ],
-    ids=["kmesh", "g_factor", "scf_tol", "seed"],
+    ids=["kmesh", "g_factor", "scf_tol", "seed", "mpi_ranks"],
 )
 def test_config_change_reruns_exactly_its_dependents(tiny_run, section, key, value, expected):
     work, cfg, plan = tiny_run
