@@ -89,3 +89,27 @@ def test_damping_trace_requires_derivative():
     assert res.dS is None
     with pytest.raises(ValueError, match="dh_slab"):
         res.damping_trace()
+
+
+def test_damping_without_soc_equals_spin_pumping_mixing_conductance():
+    # No SOC, non-magnetic leads, slab exchange Δ m·σ with m = z rotated about x:
+    # S(θ) = U S U†, so Re Tr(∂S†∂S) = C − Re Tr(S↑† S↓) with C the number of channels
+    # per spin in both leads (the Tserkovnyak–Brataas–Bauer mixing-conductance form of
+    # seed Eqs. 63/69), S↑, S↓ from separate spinless calculations in one mode basis.
+    rng = np.random.default_rng(23)
+    width, layers, delta, energy = 3, 6, 0.7, 0.25
+    h0, v0 = strip_blocks(width)
+    pots = [np.diag(rng.uniform(-1.0, 1.0, width)) for _ in range(layers)]
+    s2 = np.eye(2)
+    h_sp, v_sp = np.kron(h0, s2), np.kron(v0, s2)
+    hs = [np.kron(h0 + p, s2) + delta * np.kron(np.eye(width), SIGMA_Z) for p in pots]
+    dh = [-delta * np.kron(np.eye(width), SIGMA_Y) for _ in range(layers)]  # ∂(Δ m·σ)/∂θ, m' = x × m
+    res = smatrix(h_sp, v_sp, hs, [v_sp] * (layers + 1), h_sp, v_sp, energy=energy, dh_slab=dh)
+    lead = lead_modes(h0, v0, energy)
+    s_up = smatrix_from_modes(lead, lead, [h0 + p + delta * np.eye(width) for p in pots], [v0] * (layers + 1)).S
+    s_dn = smatrix_from_modes(lead, lead, [h0 + p - delta * np.eye(width) for p in pots], [v0] * (layers + 1)).S
+    channels = s_up.shape[0]
+    assert res.S.shape[0] == 2 * channels
+    expected = channels - np.real(np.trace(s_up.conj().T @ s_dn))
+    assert expected > 0.05
+    assert res.damping_trace() == pytest.approx(expected, rel=1e-9)
