@@ -145,6 +145,8 @@ class FreeAtom:
 
 
 _ATOM_CACHE: dict = {}
+TAIL_ITERATIONS = 4
+"""Atom iterations during which the input potential is capped by the −2/r tail."""
 
 
 def free_atom(symbol: str, *, polarised: bool = True, c: float = C_LIGHT_RY,
@@ -214,6 +216,9 @@ def free_atom(symbol: str, *, polarised: bool = True, c: float = C_LIGHT_RY,
             break
         e_old = e.copy()
         v_in = _anderson(v_in, resid / mesh.r, hist_v, hist_f, beta=0.3 if it > 2 else 0.1)
+        if it <= TAIL_ITERATIONS:
+            # keep a −2/r tail in the first iterations so that the outer shells stay bound
+            v_in = np.minimum(v_in, -2.0 / mesh.r)
     core_dens = np.einsum("is,isr->r", occ[is_core], rho[is_core]) if is_core.any() else 0 * mesh.r
     atom = FreeAtom(symbol=symbol, z=z, mesh=mesh, shells=shells, occupations=occ, energies=e,
                     p=pp, density=dens, core_density=core_dens, potential=v_in,
