@@ -51,6 +51,10 @@ def test_energy_and_values_are_checked(blocks):
     h, v = blocks
     with pytest.raises(ValueError, match="energy must be real"):
         smatrix(h, v, [h], [v, v], h, v, energy=0.2 + 0.01j)
+    with pytest.raises(ValueError, match="energy must be a real scalar"):
+        smatrix(h, v, [h], [v, v], h, v, energy="zero")
+    with pytest.raises(ValueError, match="energy must be a real scalar"):
+        smatrix(h, v, [h], [v, v], h, v, energy=[0.1, 0.2])
     with pytest.raises(ValueError, match=r"h_slab\[0\] contains NaN"):
         smatrix(h, v, [h * np.nan], [v, v], h, v, energy=0.2)
     with pytest.raises(ValueError, match="at least one layer"):

@@ -85,9 +85,12 @@ def check_energy(energy: object) -> float:
     energy (retarded boundary conditions are imposed through the mode selection, not
     through an imaginary part).
     """
-    e = complex(np.asarray(energy).item()) if np.ndim(energy) == 0 else None
-    if e is None:
+    if np.ndim(energy) != 0:
         raise ValueError(f"energy must be a real scalar, got shape {np.shape(energy)}")
+    try:
+        e = complex(np.asarray(energy).item())
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"energy must be a real scalar, got {energy!r}") from exc
     if e.imag != 0.0:
         raise ValueError(f"energy must be real (got imaginary part {e.imag!r})")
     if not np.isfinite(e.real):
