@@ -118,6 +118,8 @@ class FreeAtom:
         Spin densities (e/bohr³).
     core_density : ndarray (n_mesh,)
         Density of the frozen-core shells, both spins (e/bohr³).
+    valence_density : ndarray (n_mesh,)
+        Density of the s, p, d valence shells, both spins (e/bohr³).
     potential : ndarray (2, n_mesh)
         Self-consistent V_σ (Ry).
     iterations : int
@@ -133,6 +135,7 @@ class FreeAtom:
     p: np.ndarray
     density: np.ndarray
     core_density: np.ndarray
+    valence_density: np.ndarray
     potential: np.ndarray
     iterations: int
     converged: bool
@@ -220,8 +223,10 @@ def free_atom(symbol: str, *, polarised: bool = True, c: float = C_LIGHT_RY,
             # keep a −2/r tail in the first iterations so that the outer shells stay bound
             v_in = np.minimum(v_in, -2.0 / mesh.r)
     core_dens = np.einsum("is,isr->r", occ[is_core], rho[is_core]) if is_core.any() else 0 * mesh.r
+    val_dens = np.einsum("is,isr->r", occ[~is_core], rho[~is_core])
     atom = FreeAtom(symbol=symbol, z=z, mesh=mesh, shells=shells, occupations=occ, energies=e,
-                    p=pp, density=dens, core_density=core_dens, potential=v_in,
+                    p=pp, density=dens, core_density=core_dens, valence_density=val_dens,
+                    potential=v_in,
                     iterations=it, converged=converged, core=core)
     if not converged:
         raise RuntimeError(f"free-atom LSDA for {symbol} did not converge in {max_iter} iterations")

@@ -98,8 +98,9 @@ def make_sphere(symbol: str, radius_bohr: float, n_mesh: int = SPHERE_MESH_POINT
     spill = n_core - inside
     if n_core > 0:
         core *= n_core / inside
-    val_atom = atom.density.sum(axis=0) - core_atom
-    val = _interp_positive(atom.mesh.r, np.maximum(val_atom, 1e-300), mesh.r)
+    # valence shells may have radial nodes: interpolate r² n (smooth, finite) in ln r
+    r2n = CubicSpline(np.log(atom.mesh.r), atom.mesh.r**2 * atom.valence_density)(np.log(mesh.r))
+    val = np.maximum(r2n, 0.0) / mesh.r**2
     return Sphere(symbol=symbol, z=z, radius_bohr=float(radius_bohr), mesh=mesh,
                   core_density=core, n_core=n_core, n_valence=z - n_core, core_spill=spill,
                   atom_valence_density=val)
