@@ -197,13 +197,13 @@ def _split_spectrum(pa, pb, prop_tol, method, name):
         raise ValueError(f"method must be 'auto', 'schur' or 'qz', got {method!r}")
     if method != "qz":
         best = (-1.0, None, None)
-        for a in _MOBIUS:
+        for k, a in enumerate(_MOBIUS):
             b_mob = pb - np.conj(a) * pa
             lu = sla.lu_factor(b_mob, check_finite=False)
             rcond = float(lapack.zgecon(lu[0], np.linalg.norm(b_mob, 1), norm="1")[0])
             if rcond > best[0]:
                 best = (rcond, a, lu)
-            if rcond > 1e-2:
+            if best[0] > 1e-2 or (k >= 2 and best[0] > 1e-5):
                 break
         rcond, a, lu = best
         if rcond > _MOBIUS_RCOND:
@@ -215,16 +215,35 @@ def _split_spectrum(pa, pb, prop_tol, method, name):
             outside = num > (1.0 + prop_tol) * den
             prop = ~(inside | outside)
 
-            def reorder(select):
-                res = lapack.ztrsen(select.astype(np.int32), tt, zz, job="N")
+            def reorder(tri, vecs, select):
+                res = lapack.ztrsen(select.astype(np.int32), tri, vecs, job="N")
                 if res[-1] != 0:
                     raise ValueError(f"{name}: Schur reordering (ztrsen) failed (info={res[-1]})")
                 return res[0], res[1]
 
-            n_in, n_out, n_p = int(inside.sum()), int(outside.sum()), int(prop.sum())
-            z_in = reorder(inside)[1][:, :n_in]
-            z_out = reorder(outside)[1][:, :n_out]
-            t_p, z_p = reorder(prop)
+            n_in, n_p = int(inside.sum()), int(prop.sum())
+            # [in | rest]: the one reordering that moves ~r eigenvalues
+            r1, z1 = reorder(tt, zz, inside)
+            # [in | prop | out]: moves only the p propagating eigenvalues
+            mu1 = np.diag(r1)[n_in:]
+            num1, den1 = np.abs(mu1 + a), np.abs(1.0 + np.conj(a) * mu1)
+            prop1 = ~(num1 > (1.0 + prop_tol) * den1)
+            if int(prop1.sum()) != n_p:
+                raise ValueError(f"{name}: unstable mode classification (energy too close to a band edge)")
+            r2, z2 = reorder(r1, z1, np.r_[np.ones(n_in, bool), prop1])
+            kp = n_in + n_p
+            z_in = z2[:, :n_in]
+            # |λ| > 1 subspace Z [X; 1] from the triangular Sylvester equation
+            # R11 X − X R22 = −R12 (much cheaper than a second full reordering)
+            if kp == 0 or kp == z2.shape[0]:
+                z_out = z2[:, kp:]
+            else:
+                x, scale, info = lapack.ztrsyl(r2[:kp, :kp], r2[kp:, kp:], -r2[:kp, kp:], isgn=-1)
+                if info < 0:
+                    raise ValueError(f"{name}: ztrsyl failed (info={info})")
+                z_out = sla.qr(z2[:, :kp] @ (x / scale) + z2[:, kp:], mode="economic")[0]
+            # propagating block alone (again moves only p eigenvalues)
+            t_p, z_p = reorder(tt, zz, prop)
             return z_in, z_out, t_p[:n_p, :n_p], z_p[:, :n_p], lambda m: (m + a) / (1.0 + np.conj(a) * m)
         if method == "schur":
             raise ValueError(f"{name}: no well-conditioned Moebius transform (rcond={rcond:.1e})")
