@@ -373,11 +373,11 @@ def lead_modes(
     2r × 2r pencil for (c, d) = ((λ−σ)Q†u, (λ⁻¹−σ⁻¹)P†u)
 
     .. math::
-       egin{pmatrix} 1 + σA_{11} & σA_{12} \ σA_{21} & σA_{22} \end{pmatrix}
-       egin{pmatrix} c \ d \end{pmatrix} = λ
-       egin{pmatrix} A_{11} & A_{12} \ A_{21} & A_{22} + σ \end{pmatrix}
-       egin{pmatrix} c \ d \end{pmatrix},
-       \quad A = egin{pmatrix} Q^\dagger \ P^\dagger \end{pmatrix} G_σ (P\; Q),
+       \begin{pmatrix} 1 + σA_{11} & σA_{12} \\ σA_{21} & σA_{22} \end{pmatrix}
+       \begin{pmatrix} c \\ d \end{pmatrix} = λ
+       \begin{pmatrix} A_{11} & A_{12} \\ A_{21} & A_{22} + σ \end{pmatrix}
+       \begin{pmatrix} c \\ d \end{pmatrix},
+       \quad A = \begin{pmatrix} Q^\dagger \\ P^\dagger \end{pmatrix} G_σ (P\; Q),
 
     with u = G_σ(Pc + Qd). The 2(n − r) trivial solutions (λ = 0 on null v†, λ = ∞ on
     null v) drop out, so a rank-deficient MTO hopping costs a 2r instead of a 2n
