@@ -122,3 +122,16 @@ def test_permalloy_species_moments():
     n_fe = d["provenance"]["settings"]["n_fe_sites"]
     n = d["provenance"]["settings"]["n_sites"]
     assert n_fe == round(0.2 * n)
+
+
+def test_nife_end_point_is_the_element():
+    # x = 0 runs fcc Ni on the primitive cell at the Vegard lattice constant a(0) = 3.524 Å;
+    # even on a coarse 8³ mesh Ni is a ferromagnet near 0.6 μB
+    d = scf("NiFe", x=0.0, kmesh=8, progress=False)
+    assert list(d["species"]) == ["Ni"]
+    assert d["x_fe"] == 0.0 and d["lattice_constant_angstrom"] == pytest.approx(3.524)
+    ni = d["species"]["Ni"]
+    assert ni["concentration"] == 1.0
+    assert 0.5 < ni["moment_muB"] < 0.7
+    q = np.array(ni["charges"]["up"]) + np.array(ni["charges"]["down"])
+    assert q.sum() == pytest.approx(10.0, abs=1e-6)
