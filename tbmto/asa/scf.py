@@ -20,7 +20,9 @@ exit the spheres are checked for neutrality (elements: Σ m0 = Z − N_core; sph
 integrates to Σ m0).
 
 Alloys (method "supercell-species-averaged"): a 2×2×2 conventional fcc supercell (32 sites)
-holds exactly round(x·32) Fe at sites drawn at random (``seed``). All sites of one species
+holds exactly round(x·32) Fe at sites drawn at random (``seed``; ``configurations`` > 1 adds
+further occupations, seeds seed + 1, …, solved together with one Fermi level). All sites of
+one species
 share one sphere potential, built from the species-averaged moments; inter-sphere electrostatics
 enter as the species-averaged Madelung potential V_M = −2 Σ_j M_ij Δq_j (Ewald,
 :mod:`tbmto.asa.madelung`) of the sphere charges Δq = Z − N_core − Σ m0. x = 0 and x = 1 are
@@ -172,7 +174,8 @@ def _moment_vector(m0, m1, m2):
     return m0, shift, np.maximum(m2 / m0 - shift**2, 0.0)
 
 
-def _validate(system: str, lattice: str, a, x, kmesh, smearing_Ry, max_iter, tol_Ry):
+def _validate(system: str, lattice: str, a, x, kmesh, smearing_Ry, max_iter, tol_Ry,
+              configurations=1):
     if not isinstance(system, str) or not system:
         raise ValueError(f"system must be an element symbol or 'NiFe', got {system!r}")
     if lattice not in _LATTICES:
@@ -181,6 +184,8 @@ def _validate(system: str, lattice: str, a, x, kmesh, smearing_Ry, max_iter, tol
         raise ValueError(f"kmesh must be an integer ≥ 2, got {kmesh!r}")
     if not 0 < smearing_Ry <= 0.1:
         raise ValueError(f"smearing_Ry must lie in (0, 0.1] Ry, got {smearing_Ry!r}")
+    if int(configurations) != configurations or configurations < 1:
+        raise ValueError(f"configurations must be a positive integer, got {configurations!r}")
     if int(max_iter) != max_iter or max_iter < 1:
         raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
     if not 0 < tol_Ry < 1e-2:
@@ -208,7 +213,7 @@ def _validate(system: str, lattice: str, a, x, kmesh, smearing_Ry, max_iter, tol
 def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | None = None, *,
         kmesh: int = 12, smearing_Ry: float = 0.005, max_iter: int = 80, tol_Ry: float = 1e-5,
         seed: int = 0, progress: bool = True, initial_moment: float | None = None,
-        mixing: float = 0.25) -> dict:
+        mixing: float = 0.25, configurations: int = 1) -> dict:
     """Self-consistent LSDA-ASA potential parameters of a bulk element or fcc Ni(1−x)Fe(x).
 
     Parameters
@@ -239,6 +244,9 @@ def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | No
         Starting spin moment per site (μB); default :data:`INITIAL_MOMENT`.
     mixing : float
         Anderson mixing parameter β.
+    configurations : int
+        Number of random alloy supercells (seeds ``seed`` … ``seed + configurations − 1``)
+        averaged in one self-consistency (one common Fermi level); elements ignore it.
 
     Returns
     -------
@@ -258,14 +266,14 @@ def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | No
     The alloy supercell (2×2×2 conventional, lattice constant 2a) uses a k-mesh of
     max(2, ceil(kmesh / 3)) divisions, about the same k density as kmesh³ in the primitive cell.
     """
-    _validate(system, lattice, a, x, kmesh, smearing_Ry, max_iter, tol_Ry)
+    _validate(system, lattice, a, x, kmesh, smearing_Ry, max_iter, tol_Ry, configurations)
     t0 = time.perf_counter()
     if system == "NiFe":
         x = float(x)
         a = vegard_lattice_constant(x) if a is None else float(a)
         if x in (0.0, 1.0):
             species = ["Fe"] if x == 1.0 else ["Ni"]
-            geom = primitive_geometry("fcc", a)
+            geoms = [primitive_geometry("fcc", a)]
             nk = int(kmesh)
             method = "single-site element (x = 0 or 1)"
         else:
@@ -275,20 +283,22 @@ def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | No
             if n_fe == 0 or n_fe == nsite:
                 raise ValueError(f"x = {x} rounds to {n_fe} Fe of {nsite} supercell sites; use "
                                  "x = 0 or x = 1 for the pure elements")
-            geom = alloy_geometry(a, n_fe, seed)
+            geoms = [alloy_geometry(a, n_fe, seed + c) for c in range(configurations)]
             nk = max(2, int(np.ceil(kmesh / 3)))
             method = (f"supercell-species-averaged ({nsite}-site 2x2x2 conventional fcc, "
-                      f"{n_fe} Fe, seed {seed}, Ewald Madelung)")
+                      f"{n_fe} Fe, {configurations} random occupation(s) from seed {seed}, "
+                      "Ewald Madelung)")
     else:
         if a is None:
             if (system, lattice) not in DEFAULT_LATTICE_CONSTANT:
                 raise ValueError(f"no default lattice constant for {lattice} {system}; pass a (Å)")
             a = DEFAULT_LATTICE_CONSTANT[(system, lattice)]
         species = [system]
-        geom = primitive_geometry(lattice, float(a))
+        geoms = [primitive_geometry(lattice, float(a))]
         nk = int(kmesh)
         method = "single-site element"
-    result = _run(species, geom, nk, smearing_Ry, max_iter, tol_Ry, progress, initial_moment,
+    geom = geoms[0]
+    result = _run(species, geoms, nk, smearing_Ry, max_iter, tol_Ry, progress, initial_moment,
                   mixing)
     conc = ({species[0]: 1.0} if len(species) == 1 else {"Ni": 1.0 - x, "Fe": x})
     data = {
@@ -307,6 +317,7 @@ def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | No
                          "smearing_Ry": float(smearing_Ry), "tol_Ry": float(tol_Ry),
                          "max_iter": int(max_iter), "seed": int(seed), "mixing": float(mixing),
                          "n_sites": int(len(geom.site_species)),
+                         "configurations": len(geoms),
                          "n_fe_sites": int(np.sum(geom.site_species == 1)) if len(species) == 2
                          else None},
             "converged": True,
@@ -356,10 +367,15 @@ MOMENT_WEIGHTS = (1.0, 5.0, 20.0)
 """Weights of (m0 [e], centre [Ry], width [Ry²]) in the mixing vector."""
 
 
-def _run(species, geom: Geometry, nk, kT, max_iter, tol, progress, initial_moment, beta):
-    """Outer loop: band moments (m0, centre, width) per species, spin, l are the mixed state."""
-    w_bohr = geom.w_angstrom / BOHR_ANGSTROM
-    site_sp = geom.site_species
+def _run(species, geoms: list[Geometry], nk, kT, max_iter, tol, progress, initial_moment,
+         beta):
+    """Outer loop: band moments (m0, centre, width) per species, spin, l are the mixed state.
+
+    ``geoms`` are one or more supercells of the same composition (alloy configurations); they
+    share one Fermi level and the species moments and Madelung shifts are averaged over all
+    sites of all of them.
+    """
+    w_bohr = geoms[0].w_angstrom / BOHR_ANGSTROM
     nsp = len(species)
     states = []
     moments0 = []
@@ -369,24 +385,33 @@ def _run(species, geom: Geometry, nk, kT, max_iter, tol, progress, initial_momen
             name, 0.0 if name in _FILLED_D else 0.3)
         moments0.append(float(mom))
         states.append(_SpeciesState(sphere=sph, n_val=initial_valence_density(sph, float(mom))))
-    counts = np.array([np.sum(site_sp == k) for k in range(nsp)])
+    site_sp0 = geoms[0].site_species
+    counts = np.array([np.sum(site_sp0 == k) for k in range(nsp)])
     n_val = float(sum(states[k].sphere.n_valence * counts[k] for k in range(nsp)))
-    salpha, wk = structure_constants_k(geom.cell, geom.positions, geom.w_angstrom, nk)
-    mad = (madelung_matrix(geom.cell / BOHR_ANGSTROM, geom.positions / BOHR_ANGSTROM)
-           if nsp > 1 else None)
+    kdata = [structure_constants_k(g.cell, g.positions, g.w_angstrom, nk) for g in geoms]
+    w_all = np.concatenate([wk for _, wk in kdata]) / len(geoms)
+    mads = ([madelung_matrix(g.cell / BOHR_ANGSTROM, g.positions / BOHR_ANGSTROM) for g in geoms]
+            if nsp > 1 else None)
+    all_sp = np.concatenate([g.site_species for g in geoms])
     wts = np.array(MOMENT_WEIGHTS)[:, None, None]
 
     def bands(params_list):
-        C = np.stack([params_list[k].C for k in site_sp])
-        sd = np.stack([params_list[k].sqrt_delta for k in site_sp])
-        gm = np.stack([params_list[k].gamma for k in site_sp])
-        e_nu = np.stack([params_list[k].e_nu for k in site_sp])
-        eigs, partial = diagonalise(salpha, C, sd, gm)
-        mu = fermi_level(eigs, wk, n_val, kT)
-        m0, m1, m2 = band_moments(eigs, partial, wk, mu, kT, e_nu)
+        eig_list, part_list = [], []
+        for g, (salpha, _) in zip(geoms, kdata):
+            sp = g.site_species
+            eigs, partial = diagonalise(salpha, np.stack([params_list[k].C for k in sp]),
+                                        np.stack([params_list[k].sqrt_delta for k in sp]),
+                                        np.stack([params_list[k].gamma for k in sp]))
+            eig_list.append(eigs)
+            part_list.append(partial)
+        mu = fermi_level(np.concatenate(eig_list, axis=1), w_all, n_val, kT)
+        moms = [band_moments(e, p, wk, mu, kT, np.stack([params_list[k].e_nu
+                                                          for k in g.site_species]))
+                for e, p, (_, wk), g in zip(eig_list, part_list, kdata, geoms)]
+        m0, m1, m2 = (np.concatenate([m[i] for m in moms]) for i in range(3))
         out = []
         for k in range(nsp):
-            sel = site_sp == k
+            sel = all_sp == k
             q0, sh, wd = _moment_vector(m0[sel].mean(0), m1[sel].mean(0), m2[sel].mean(0))
             out.append(np.stack([q0, params_list[k].e_nu + sh, wd]))
         return mu, out
@@ -412,8 +437,8 @@ def _run(species, geom: Geometry, nk, kT, max_iter, tol, progress, initial_momen
     for it in range(1, max_iter + 1):
         dq = np.array([st.sphere.n_valence - x[0].sum() for st, x in zip(states, x_in)])
         if nsp > 1:
-            v_site = -2.0 * mad @ dq[site_sp]
-            v_mad = np.array([v_site[site_sp == k].mean() for k in range(nsp)])
+            v_site = np.concatenate([-2.0 * m @ dq[g.site_species] for m, g in zip(mads, geoms)])
+            v_mad = np.array([v_site[all_sp == k].mean() for k in range(nsp)])
         else:
             v_mad = np.zeros(1)
         for k, st in enumerate(states):
