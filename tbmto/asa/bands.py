@@ -10,7 +10,7 @@ With u_{n,Lk} the eigenvector components, f the Fermi–Dirac occupations and w_
     m_p(R l σ) = Σ_k w_k Σ_n f((ε_nk − μ)/kT) (ε_nk − E_ν,Rlσ)^p Σ_{m} |u_{n,Rlm,k}|²,  p = 0, 1, 2,
 
 (in the orthogonal representation the eigenvector weights are the partial charges), and the
-Fermi level μ solves Σ_σ Σ_k w_k Σ_n f = N_valence (bisection to 1e−12 electrons).
+Fermi level μ solves Σ_σ Σ_k w_k Σ_n f = N_valence (bisection until the bracket is < 1e−13 Ry).
 """
 
 from __future__ import annotations
