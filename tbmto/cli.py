@@ -230,7 +230,7 @@ def _cmd_scf(args) -> int:
     from tbmto import asa
 
     kwargs = {"a": args.a, "x": args.x, "seed": args.seed, "progress": args.progress}
-    for key in ("kmesh", "smearing_Ry", "max_iter", "tol_Ry"):
+    for key in ("kmesh", "smearing_Ry", "max_iter", "tol_Ry", "configurations"):
         val = getattr(args, key)
         if val is not None:
             kwargs[key] = val
@@ -386,7 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--smearing-Ry", dest="smearing_Ry", type=_positive_float, default=None, help="Fermi smearing in Ry")
     s.add_argument("--max-iter", dest="max_iter", type=_positive_int, default=None, help="maximum SCF iterations")
     s.add_argument("--tol-Ry", dest="tol_Ry", type=_positive_float, default=None, help="convergence tolerance in Ry")
-    s.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default 0)")
+    s.add_argument("--configurations", type=_positive_int, default=None,
+                   help="alloys: random supercell occupations averaged with one Fermi level")
+    s.add_argument("--seed", type=_nonneg_int, default=0, help="random seed of the alloy occupation (default 0)")
     s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="show progress")
     s.add_argument("--out", required=True, help="output potentials JSON")
 

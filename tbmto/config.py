@@ -345,8 +345,9 @@ class PotentialSpec:
             f"--max-iter {int(scf['max_iter'])}",
             f"--tol-Ry {_fmt(scf['tol_Ry'])}",
         ]
-        if self.x is not None:  # the seed only enters the alloy SCF supercell occupation
+        if self.x is not None:  # seed and occupations only enter the alloy SCF supercell
             args.append(f"--seed {int(seed)}")
+            args.append(f"--configurations {int(scf['configurations'])}")
         return " ".join(args)
 
 

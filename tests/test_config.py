@@ -176,3 +176,13 @@ def test_alloy_element_order_maps_to_fe_fraction():
     assert s.x == pytest.approx(0.2) and s.x_fe == pytest.approx(0.8)
     assert s.potential.system == "NiFe" and s.potential.x == pytest.approx(0.8)
     assert s.lattice_constant == pytest.approx(vegard_lattice_constant(0.8))
+
+
+def test_scf_arguments_alloy_only_settings():
+    cfg = {**BASE, "scf": {"configurations": 3},
+           "thermal": [{"element": "Ni", "lattice_constant": 3.524, "delta_angstrom": [0.05]}]}
+    plan = expand_plan(cfg)
+    alloy = plan.systems[0].potential.label
+    assert "--configurations 3" in plan.scf_args(alloy) and "--seed 0" in plan.scf_args(alloy)
+    for label in ("Ni_a3.5240", "Cu_a3.5240", plan.systems[0].lead_potential.label):
+        assert "--configurations" not in plan.scf_args(label) and "--seed" not in plan.scf_args(label)
