@@ -73,3 +73,21 @@ def test_lead_modes_names_lead():
     h, v = strip_blocks(2)
     with pytest.raises(ValueError, match=r"h_left"):
         lead_modes(np.ones((2, 3)), v, 0.0, name="left lead")
+
+
+def test_lost_channel_is_flagged_by_a_unitarity_warning():
+    # drop one propagating mode from the lead: flux is no longer conserved over the
+    # remaining channels and smatrix_from_modes must say so
+    import dataclasses
+
+    from tbmto.wfm import lead_modes, smatrix_from_modes
+
+    h, v = strip_blocks(3)
+    lead = lead_modes(h, v, 0.3)
+    assert lead.n_modes >= 2
+    broken = dataclasses.replace(lead, lam_right=lead.lam_right[1:], u_right=lead.u_right[:, 1:],
+                                 vel_right=lead.vel_right[1:], lam_left=lead.lam_left[1:],
+                                 u_left=lead.u_left[:, 1:], vel_left=lead.vel_left[1:])
+    with pytest.warns(RuntimeWarning, match="not unitary"):
+        res = smatrix_from_modes(broken, broken, [h + np.diag([0.9, -0.4, 0.2])], [v, v])
+    assert res.unitarity_error() > 1e-3

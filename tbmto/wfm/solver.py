@@ -45,6 +45,7 @@ backward substitution with the stored factors (O(n²) memory per layer).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -54,7 +55,11 @@ import scipy.linalg as sla
 from .leads import LeadModes, lead_modes
 from .validate import check_energy, validate_lead, validate_slab
 
-__all__ = ["SMatrixResult", "smatrix", "smatrix_from_modes"]
+__all__ = ["SMatrixResult", "smatrix", "smatrix_from_modes", "UNITARITY_WARN"]
+
+#: max|S†S − 1| above which a RuntimeWarning is issued (a channel lost to a wrong
+#: propagating/evanescent classification, or a numerically singular slab).
+UNITARITY_WARN = 1e-6
 
 
 @dataclass(frozen=True)
@@ -280,7 +285,15 @@ def smatrix_from_modes(
             psi = ys[i] + _solve(lus[i], v[i + 1] @ psi)
             phit = yts[i] + _solve(lus[i], v[i + 1].conj() @ phit, trans=1)
             ds += phit.T @ (dh[i] @ psi)
-    return SMatrixResult(S=s, n_left=n_l, n_right=n_r, left=left, right=right, energy=e, dS=ds)
+    result = SMatrixResult(S=s, n_left=n_l, n_right=n_r, left=left, right=right, energy=e, dS=ds)
+    err = result.unitarity_error()
+    if not err <= UNITARITY_WARN:
+        warnings.warn(
+            f"S-matrix not unitary: max|S^dagger S - 1| = {err:.2e} at energy {e!r} "
+            "(energy near a lead band edge, or prop_tol too small for this model)",
+            RuntimeWarning, stacklevel=2,
+        )
+    return result
 
 
 def smatrix(
