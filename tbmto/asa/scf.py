@@ -23,8 +23,9 @@ Alloys (method "supercell-species-averaged"): a 2×2×2 conventional fcc superce
 holds exactly round(x·32) Fe at sites drawn at random (``seed``; ``configurations`` > 1 adds
 further occupations, seeds seed + 1, …, solved together with one Fermi level). All sites of
 one species
-share one sphere potential, built from the species-averaged moments; inter-sphere electrostatics
-enter as the species-averaged Madelung potential V_M = −2 Σ_j M_ij Δq_j (Ewald,
+share one sphere potential, built from the species-averaged moments (started from the
+self-consistent pure elements at the alloy lattice constant, 8³ mesh, with the starting moments
+imposed on the d channel); inter-sphere electrostatics enter as the species-averaged Madelung potential V_M = −2 Σ_j M_ij Δq_j (Ewald,
 :mod:`tbmto.asa.madelung`) of the sphere charges Δq = Z − N_core − Σ m0. x = 0 and x = 1 are
 run as the pure elements on the primitive fcc cell. This is a supercell approximation to the
 CPA, not the CPA.
@@ -298,8 +299,9 @@ def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | No
         nk = int(kmesh)
         method = "single-site element"
     geom = geoms[0]
+    start = _element_start(species, a, smearing_Ry, max_iter, mixing) if len(species) > 1 else None
     result = _run(species, geoms, nk, smearing_Ry, max_iter, tol_Ry, progress, initial_moment,
-                  mixing)
+                  mixing, start=start)
     conc = ({species[0]: 1.0} if len(species) == 1 else {"Ni": 1.0 - x, "Fe": x})
     data = {
         "format": "tbmto-potentials/1",
@@ -349,6 +351,25 @@ def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | No
     return data
 
 
+ELEMENT_START_KMESH = 8
+"""k-mesh of the pure-element runs that start an alloy self-consistency."""
+
+
+def _element_start(species, a: float, kT: float, max_iter: int, beta: float):
+    """Start moments and densities of an alloy: each species as the pure fcc element at the
+    alloy lattice constant (coarse mesh, tol 1e−4 Ry). Falls back to the free-atom start
+    (returns None) if any element run fails to converge."""
+    start = []
+    for name in species:
+        try:
+            res = _run([name], [primitive_geometry("fcc", a)], ELEMENT_START_KMESH, kT, max_iter,
+                       1e-4, False, None, beta)
+        except RuntimeError:
+            return None
+        start.append((res["moments"][0], res["states"][0].n_val))
+    return start
+
+
 def _check_neutrality(states, nsp: int, tol: float = 1e-5) -> None:
     """Sphere neutrality: the density holds Σ m0 electrons; a one-species crystal is neutral."""
     for st in states:
@@ -368,12 +389,13 @@ MOMENT_WEIGHTS = (1.0, 5.0, 20.0)
 
 
 def _run(species, geoms: list[Geometry], nk, kT, max_iter, tol, progress, initial_moment,
-         beta):
+         beta, start=None):
     """Outer loop: band moments (m0, centre, width) per species, spin, l are the mixed state.
 
     ``geoms`` are one or more supercells of the same composition (alloy configurations); they
     share one Fermi level and the species moments and Madelung shifts are averaged over all
-    sites of all of them.
+    sites of all of them. ``start``: optional list per species of (moment vector (3, 2, 3),
+    valence density (2, n)) to start from instead of the free-atom densities.
     """
     w_bohr = geoms[0].w_angstrom / BOHR_ANGSTROM
     nsp = len(species)
@@ -416,12 +438,18 @@ def _run(species, geoms: list[Geometry], nk, kT, max_iter, tol, progress, initia
             out.append(np.stack([q0, params_list[k].e_nu + sh, wd]))
         return mu, out
 
-    # iteration 0: parameters of the starting density, E_ν at the band centres C
-    first = []
-    for st in states:
-        v = sphere_potential(st.sphere, st.n_val)
-        first.append(potential_parameters(st.sphere.mesh, v, _initial_e_nu(st.sphere, v)))
-    mu, x_in = bands(first)
+    if start is None:
+        # iteration 0: parameters of the starting density, E_ν at the band centres C
+        first = []
+        for st in states:
+            v = sphere_potential(st.sphere, st.n_val)
+            first.append(potential_parameters(st.sphere.mesh, v, _initial_e_nu(st.sphere, v)))
+        mu, x_in = bands(first)
+    else:
+        # start from given moments and densities (e.g. the pure elements at the same a)
+        x_in = [x.copy() for x, _ in start]
+        for st, (_, dens) in zip(states, start):
+            st.n_val = dens.copy()
     for st, mom, x in zip(states, moments0, x_in):
         # start from neutral spheres carrying the initial moment: rescale the first partial
         # charges, then set the d-channel spin split so that the sphere moment is ``mom``
@@ -462,7 +490,8 @@ def _run(species, geoms: list[Geometry], nk, kT, max_iter, tol, progress, initia
             for st, x in zip(states, x_out):
                 st.m0 = x[0]
             _check_neutrality(states, nsp)
-            return {"states": states, "mu": mu, "iterations": it, "residual": residual}
+            return {"states": states, "mu": mu, "iterations": it, "residual": residual,
+                    "moments": x_out}
         prev, mu_prev = cur, mu
         xv = np.concatenate([(x * wts).ravel() for x in x_in])
         fv = np.concatenate([((xo - xi) * wts).ravel() for xo, xi in zip(x_out, x_in)])
