@@ -135,3 +135,11 @@ def test_nife_end_point_is_the_element():
     assert 0.5 < ni["moment_muB"] < 0.7
     q = np.array(ni["charges"]["up"]) + np.array(ni["charges"]["down"])
     assert q.sum() == pytest.approx(10.0, abs=1e-6)
+
+
+@pytest.mark.slow
+def test_dilute_fe_in_ni_is_parallel_high_spin():
+    # 2 Fe in 32 sites: Fe impurities in Ni carry a large moment parallel to the host
+    d = scf("NiFe", x=0.05, progress=False)
+    assert d["species"]["Fe"]["moment_muB"] > 2.4
+    assert d["species"]["Ni"]["moment_muB"] == pytest.approx(0.6, abs=0.1)
