@@ -27,7 +27,8 @@ def test_core_and_start_density(ni):
 def test_neutral_sphere_has_electrostatic_zero_at_its_radius(ni):
     n = initial_valence_density(ni, 0.6)
     v = sphere_potential(ni, n)
-    _, vxu, vxd = lsda_xc(0.5 * ni.core_density[-1] + n[0, -1], 0.5 * ni.core_density[-1] + n[1, -1])
+    core_s = 0.5 * ni.core_density[-1]
+    _, vxu, vxd = lsda_xc(core_s + n[0, -1], core_s + n[1, -1])
     # V(s) is pure exchange–correlation: −2Z/s + 2q/s = 0 for q = Z
     assert v[0, -1] - vxu == pytest.approx(0.0, abs=1e-8)
     assert v[1, -1] - vxd == pytest.approx(0.0, abs=1e-8)

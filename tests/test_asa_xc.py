@@ -29,7 +29,8 @@ def test_pw92_published_values_and_high_density_limit():
     assert slope == pytest.approx((1 - np.log(2)) / np.pi**2, rel=2e-3)
     # exchange of the unpolarised gas: −0.458165/r_s Ha; fully polarised ×2^{1/3}
     assert exchange_energy_hartree(2.0, 0.0) == pytest.approx(-0.458165 / 2.0, rel=1e-5)
-    assert exchange_energy_hartree(2.0, 1.0) == pytest.approx(-0.458165 / 2.0 * 2 ** (1 / 3), rel=1e-5)
+    polarised = -0.458165 / 2.0 * 2 ** (1 / 3)
+    assert exchange_energy_hartree(2.0, 1.0) == pytest.approx(polarised, rel=1e-5)
 
 
 @pytest.mark.parametrize("nu,nd", [(0.02, 0.02), (0.05, 0.01), (1.3, 0.2), (1e-3, 4e-4)])

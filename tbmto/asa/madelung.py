@@ -17,7 +17,8 @@ import numpy as np
 from scipy.special import erfc
 
 
-def madelung_matrix(cell_bohr: np.ndarray, positions_bohr: np.ndarray, tol: float = 1e-12) -> np.ndarray:
+def madelung_matrix(cell_bohr: np.ndarray, positions_bohr: np.ndarray,
+                    tol: float = 1e-12) -> np.ndarray:
     """Ewald Madelung matrix M (nb, nb) in 1/bohr (see module docstring).
 
     Parameters

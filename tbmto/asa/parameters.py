@@ -145,7 +145,8 @@ def potential_function_exact(D, l: int):
 
 
 def potential_parameters(mesh: LogMesh, v: np.ndarray, e_nu: np.ndarray,
-                         c: float = C_LIGHT_RY, step: float = ENERGY_STEP_RY) -> PotentialParameters:
+                         c: float = C_LIGHT_RY,
+                         step: float = ENERGY_STEP_RY) -> PotentialParameters:
     """C, Δ, γ, ξ and the radial functions at E_ν for both spins and l = 0, 1, 2.
 
     Parameters

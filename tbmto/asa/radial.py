@@ -41,7 +41,8 @@ def _as_batch(mesh: LogMesh, v, l, e):
     if v.ndim == 1:
         v = np.broadcast_to(v, (b, mesh.n))
     if v.shape != (b, mesh.n):
-        raise ValueError(f"potential must have shape ({mesh.n},) or (batch, {mesh.n}), got {v.shape}")
+        raise ValueError(f"potential must have shape ({mesh.n},) or (batch, {mesh.n}), "
+                         f"got {v.shape}")
     return v, np.broadcast_to(l, (b,)), np.broadcast_to(e, (b,))
 
 
@@ -118,7 +119,8 @@ def integrate_outward(mesh: LogMesh, v, l, e, c: float = C_LIGHT_RY, stop=None):
     """
     v, l, e = _as_batch(mesh, v, l, e)
     nb = v.shape[0]
-    stop = np.full(nb, mesh.n - 1) if stop is None else np.broadcast_to(np.asarray(stop, int), (nb,))
+    stop = (np.full(nb, mesh.n - 1) if stop is None
+            else np.broadcast_to(np.asarray(stop, int), (nb,)))
     a, b, am, bm = _grid_and_mid(mesh, v, l, e, c)
     t = _rk4_transfer(mesh.h, a[:, :-1], b[:, :-1], am, bm, a[:, 1:], b[:, 1:])
     active = np.arange(mesh.n - 1)[None, :] < stop[:, None]
@@ -275,7 +277,8 @@ def bound_states(mesh: LogMesh, v, n, l, c: float = C_LIGHT_RY, e_guess=None,
     for _ in range(max_iter):
         allowed = weff < e[:, None]
         allowed[:, :5] = False
-        rm = np.where(allowed.any(axis=1), mesh.n - 1 - np.argmax(allowed[:, ::-1], axis=1), mesh.n // 2)
+        rm = np.where(allowed.any(axis=1), mesh.n - 1 - np.argmax(allowed[:, ::-1], axis=1),
+                      mesh.n // 2)
         rm = np.clip(rm, 10, mesh.n - 3)
         kap = np.sqrt(np.maximum(weff - e[:, None], 0.0))
         kap[np.arange(mesh.n)[None, :] < rm[:, None]] = 0.0

@@ -22,13 +22,12 @@ integrates to Σ m0).
 Alloys (method "supercell-species-averaged"): a 2×2×2 conventional fcc supercell (32 sites)
 holds exactly round(x·32) Fe at sites drawn at random (``seed``; ``configurations`` > 1 adds
 further occupations, seeds seed + 1, …, solved together with one Fermi level). All sites of
-one species
-share one sphere potential, built from the species-averaged moments (started from the
-self-consistent pure elements at the alloy lattice constant, 8³ mesh, with the starting moments
-imposed on the d channel); inter-sphere electrostatics enter as the species-averaged Madelung potential V_M = −2 Σ_j M_ij Δq_j (Ewald,
-:mod:`tbmto.asa.madelung`) of the sphere charges Δq = Z − N_core − Σ m0. x = 0 and x = 1 are
-run as the pure elements on the primitive fcc cell. This is a supercell approximation to the
-CPA, not the CPA.
+one species share one sphere potential, built from the species-averaged moments (started from
+the self-consistent pure elements at the alloy lattice constant, 8³ mesh, with the starting
+moments imposed on the d channel). Inter-sphere electrostatics enter as the species-averaged
+Madelung potential V_M = −2 Σ_j M_ij Δq_j (Ewald, :mod:`tbmto.asa.madelung`) of the sphere
+charges Δq = Z − N_core − Σ m0. x = 0 and x = 1 are run as the pure elements on the primitive
+fcc cell. This is a supercell approximation to the CPA, not the CPA.
 """
 
 from __future__ import annotations

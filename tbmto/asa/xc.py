@@ -84,7 +84,8 @@ def exchange_energy_hartree(rs, zeta) -> np.ndarray:
     """Exchange energy per electron ε_x(r_s, ζ) of the uniform gas in Hartree."""
     rs = np.asarray(rs, float)
     zeta = np.asarray(zeta, float)
-    return _CX / rs * 0.5 * (np.clip(1 + zeta, 0, 2) ** (4 / 3) + np.clip(1 - zeta, 0, 2) ** (4 / 3))
+    zp, zm = np.clip(1 + zeta, 0, 2), np.clip(1 - zeta, 0, 2)
+    return _CX / rs * 0.5 * (zp ** (4 / 3) + zm ** (4 / 3))
 
 
 def lsda_xc(n_up, n_down) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
