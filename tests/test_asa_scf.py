@@ -72,7 +72,7 @@ def test_nonconvergence_raises():
     [
         (dict(system="Xx"), "unknown element"),
         (dict(system="Cu", lattice="hcp"), "lattice"),
-        (dict(system="Cu", a=9.0), "sensible range"),
+        (dict(system="Cu", a=12.0), "sensible range"),
         (dict(system="NiFe"), "x"),
         (dict(system="NiFe", x=1.5), "x must lie"),
         (dict(system="Cu", x=0.2), "alloy"),

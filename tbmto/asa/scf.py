@@ -205,9 +205,9 @@ def _validate(system: str, lattice: str, a, x, kmesh, smearing_Ry, max_iter, tol
             raise ValueError(f"x is only meaningful for the alloy 'NiFe', not for {system!r}")
     if a is not None:
         w_bohr = wigner_seitz_radius(lattice, float(a)) / BOHR_ANGSTROM
-        if not np.isfinite(a) or not 1.8 <= w_bohr <= 4.0:
+        if not np.isfinite(a) or not 1.8 <= w_bohr <= 6.0:
             raise ValueError(f"a = {a!r} Å gives w = {w_bohr:.3f} bohr outside the sensible "
-                             f"range 1.8–4.0 bohr for {lattice}")
+                             f"range 1.8–6.0 bohr for {lattice}")
 
 
 def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | None = None, *,

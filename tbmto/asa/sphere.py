@@ -84,11 +84,11 @@ def make_sphere(symbol: str, radius_bohr: float, n_mesh: int = SPHERE_MESH_POINT
     Raises
     ------
     ValueError
-        For an unknown element or a radius outside 1.5–4.5 bohr.
+        For an unknown element or a radius outside 1.5–6.5 bohr.
     """
     z = atomic_number(symbol)
-    if not 1.5 <= float(radius_bohr) <= 4.5:
-        raise ValueError(f"radius_bohr must lie in [1.5, 4.5] bohr, got {radius_bohr!r}")
+    if not 1.5 <= float(radius_bohr) <= 6.5:
+        raise ValueError(f"radius_bohr must lie in [1.5, 6.5] bohr, got {radius_bohr!r}")
     atom = free_atom(symbol)
     mesh = log_mesh(float(radius_bohr), n_mesh, 2e-5 / z)
     n_core = float(sum(core_shells(symbol).values()))
