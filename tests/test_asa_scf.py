@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from tbmto.asa import scf, write_potentials
+from tbmto.potentials import load as load_potentials
 
 RY_EV = 13.605693
 
@@ -48,10 +49,8 @@ def test_cu_file_roundtrip(cu, tmp_path):
     back = json.loads(path.read_text())
     assert back == json.loads(json.dumps(cu))
     assert not list(path.parent.glob("*.tmp"))
-    potentials = pytest.importorskip("tbmto.potentials")
-    loaded = potentials.load([path]) if hasattr(potentials, "load") else None
-    if loaded is not None:
-        assert "Cu" in loaded.species
+    loaded = load_potentials(path)
+    assert "Cu" in loaded.species
 
 
 def test_unconverged_files_are_refused(cu, tmp_path):

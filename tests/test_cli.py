@@ -103,7 +103,6 @@ def _write_transport(path: Path, L: int, conf: int, m: str, G: float, T: float, 
 
 
 def test_fit_and_plot_on_synthetic_results(tmp_path):
-    pytest.importorskip("tbmto.observables")
     from tbmto.observables import area_resistance_ohm_m2
     from tbmto.tables import read_table
 

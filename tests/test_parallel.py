@@ -37,8 +37,7 @@ def _run(args, timeout=120):
 @pytest.mark.mpi
 def test_two_ranks_bitwise_equal_to_one_rank():
     mpiexec = shutil.which("mpiexec")
-    if mpiexec is None:
-        pytest.skip("mpiexec (mpich wheel) not found")
+    assert mpiexec is not None, "mpiexec not on PATH: the mpich wheel is a declared dependency"
     script = str(SCRIPTS / "ksum_transport.py")
     serial = _run([sys.executable, script]).strip()
     parallel = _run([mpiexec, "-n", "2", sys.executable, script]).strip()
@@ -50,8 +49,7 @@ def test_two_ranks_bitwise_equal_to_one_rank():
 @pytest.mark.mpi
 def test_failure_on_one_rank_is_raised_on_all_ranks():
     mpiexec = shutil.which("mpiexec")
-    if mpiexec is None:
-        pytest.skip("mpiexec (mpich wheel) not found")
+    assert mpiexec is not None, "mpiexec not on PATH: the mpich wheel is a declared dependency"
     out = _run([mpiexec, "-n", "2", sys.executable, str(SCRIPTS / "kmap_error.py")], timeout=60)
     lines = sorted(out.strip().splitlines())
     assert len(lines) == 2
