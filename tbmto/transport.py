@@ -20,6 +20,7 @@ so they are bitwise independent of the number of MPI ranks.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -72,6 +73,11 @@ class TransportResult:
         ``wfm_s_per_k`` (mean), ``k_loop_s``.
     wigner_seitz_radius_angstrom : float
         Average WS radius w = a (3/16π)^{1/3} used for S^α (Å).
+    lead_cache : dict or None
+        With a lead-mode cache (:class:`tbmto.wfm.LeadModeCache`): ``directory`` (str or
+        None), ``lookups`` (one per distinct lead per k∥, summed over k and ranks), ``hits``
+        (= ``memory_hits`` + ``disk_hits``), ``misses`` (lead modes computed), and
+        ``leads_s_per_k`` (mean seconds per k∥ to obtain both leads' modes). None without.
     """
 
     G_e2h: float
@@ -94,6 +100,7 @@ class TransportResult:
     damping_k: list[float] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
     wigner_seitz_radius_angstrom: float = float("nan")
+    lead_cache: dict | None = None
 
     @property
     def conductance_per_area(self) -> float:
@@ -180,6 +187,7 @@ def compute(
     cluster_radius: float | None = None,
     damping_axis: Sequence[float] | None = None,
     layered: LayeredSystem | None = None,
+    lead_cache=None,
 ) -> TransportResult:
     """Landauer conductance (and damping dissipation) of a lead | slab | lead structure.
 
@@ -212,13 +220,18 @@ def compute(
         :func:`damping_axis_for`.
     layered : LayeredSystem, optional
         Re-use S^α pairs of an earlier call on the same geometry (e.g. another magnetisation).
+    lead_cache : tbmto.wfm.LeadModeCache or path-like, optional
+        Obtain the lead modes through this content-addressed cache (a path: a
+        ``LeadModeCache(directory=path)``) and solve with
+        :func:`tbmto.wfm.smatrix_from_modes`; results are bitwise those without a cache.
+        Hit/miss counts go to ``TransportResult.lead_cache``.
 
     Returns
     -------
     TransportResult
     """
     from tbmto.parallel import kmap
-    from tbmto.wfm import smatrix
+    from tbmto.wfm import LeadModeCache, smatrix, smatrix_from_modes
 
     t_start = time.perf_counter()
     if not isinstance(atoms, Atoms):
@@ -226,6 +239,11 @@ def compute(
     if not isinstance(potentials, Potentials):
         raise ValueError(f"potentials must be a tbmto.potentials.Potentials, got {type(potentials).__name__}")
     n1, n2 = _check_kmesh(kmesh)
+    cache = lead_cache
+    if cache is not None and not isinstance(cache, LeadModeCache):
+        if not isinstance(cache, (str, os.PathLike)):
+            raise ValueError(f"lead_cache must be a LeadModeCache, a directory path or None, got {type(cache).__name__}")
+        cache = LeadModeCache(directory=cache)
     if not np.isfinite(energy_Ry):
         raise ValueError(f"energy_Ry must be finite, got {energy_Ry!r}")
     for key in ("magmom_dir", "region", "layer"):
@@ -275,20 +293,40 @@ def compute(
     cell2d = layered.cell2d
     ks = make_kmesh(cell2d, (n1, n2))
 
+    def cached_leads(b):
+        """Both leads through the cache: (left, right, lookups, memory hits, disk hits, misses)."""
+        sources = []
+        left, src = cache.lookup(b.h_left, b.v_left, 0.0, name="left lead")
+        sources.append(src)
+        if (b.h_left.shape == b.h_right.shape and np.array_equal(b.h_left, b.h_right)
+                and np.array_equal(b.v_left, b.v_right)):
+            right = left  # identical leads: one lookup (as smatrix solves them once)
+        else:
+            right, src = cache.lookup(b.h_right, b.v_right, 0.0, name="right lead")
+            sources.append(src)
+        counts = [sources.count(s) for s in ("memory", "disk", "computed")]
+        return left, right, len(sources), *counts
+
     def one_k(k):
         ta = time.perf_counter()
         b = layered.hamiltonian_blocks(k, p_all, p_left, p_right)
         tb = time.perf_counter()
-        res = smatrix(b.h_left, b.v_left, b.h_slab, b.v_slab, b.h_right, b.v_right,
-                      energy=0.0, dh_slab=dh)
+        if cache is None:
+            res = smatrix(b.h_left, b.v_left, b.h_slab, b.v_slab, b.h_right, b.v_right,
+                          energy=0.0, dh_slab=dh)
+            stats, t_leads = (0, 0, 0, 0), 0.0
+        else:
+            left, right, *stats = cached_leads(b)
+            t_leads = time.perf_counter() - tb
+            res = smatrix_from_modes(left, right, b.h_slab, b.v_slab, dh_slab=dh)
         tc = time.perf_counter()
         d = res.damping_trace() if dh is not None else float("nan")
-        return res.transmission(), res.n_left, res.n_right, d, tb - ta, tc - tb
+        return (res.transmission(), res.n_left, res.n_right, d, tb - ta, tc - tb, *stats, t_leads)
 
     t0 = time.perf_counter()
     out = kmap(one_k, list(ks), comm=comm, progress=progress, desc="k-points")
     t_loop = time.perf_counter() - t0
-    arr = np.array(out, dtype=float).reshape(len(ks), 6)
+    arr = np.array(out, dtype=float).reshape(len(ks), 11)
     nk = len(ks)
     area_nm2 = abs(float(np.cross(cell2d[0], cell2d[1])[2])) / 100.0
     return TransportResult(
@@ -319,4 +357,13 @@ def compute(
             "k_loop_s": t_loop,
         },
         wigner_seitz_radius_angstrom=w,
+        lead_cache=None if cache is None else {
+            "directory": None if cache.directory is None else os.fspath(cache.directory),
+            "lookups": int(np.sum(arr[:, 6])),
+            "hits": int(np.sum(arr[:, 7]) + np.sum(arr[:, 8])),
+            "memory_hits": int(np.sum(arr[:, 7])),
+            "disk_hits": int(np.sum(arr[:, 8])),
+            "misses": int(np.sum(arr[:, 9])),
+            "leads_s_per_k": float(np.mean(arr[:, 10])),
+        },
     )

@@ -11,9 +11,11 @@ smatrix       S-matrix (and dS/dθ) of a lead | slab | lead system
 lead_modes    flux-normalised Bloch modes and Bloch matrices of one lead
 SMatrixResult result dataclass of :func:`smatrix`
 LeadModes     result dataclass of :func:`lead_modes`
+LeadModeCache content-addressed memory/disk cache of :func:`lead_modes` results
 """
 
+from .cache import LeadModeCache
 from .leads import LeadModes, lead_modes
 from .solver import SMatrixResult, smatrix, smatrix_from_modes
 
-__all__ = ["smatrix", "smatrix_from_modes", "SMatrixResult", "lead_modes", "LeadModes"]
+__all__ = ["smatrix", "smatrix_from_modes", "SMatrixResult", "lead_modes", "LeadModes", "LeadModeCache"]
