@@ -269,7 +269,7 @@ def _cmd_transport(args) -> int:
     t0 = time.perf_counter()
     result = transport.compute(
         atoms, pots, kmesh=args.kmesh, soc=args.soc, damping=args.damping, comm=comm,
-        progress=args.progress and rank == 0,
+        progress=args.progress and rank == 0, lead_cache=args.lead_cache,
     )
     wall = time.perf_counter() - t0
     if rank != 0:
@@ -422,6 +422,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--damping", action="store_true", help="also compute the damping T = <Re Tr dS†/dθ dS/dθ>")
     t.add_argument("--meta", type=_meta, action="append", default=[], metavar="KEY=VALUE",
                    help="metadata stored with the result (repeatable), e.g. x_fe=0.2")
+    t.add_argument("--lead-cache", dest="lead_cache", default=None, metavar="DIR",
+                   help="directory of the content-addressed lead-mode cache (<sha256>.npz per lead and "
+                   "k-point, shared safely by concurrent jobs): identical leads of other jobs "
+                   "(lengths, configurations, magnetisations) are read instead of recomputed; "
+                   "results are bitwise the same (default: no cache)")
     t.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="progress bar over k")
     t.add_argument("--out", required=True, help="output JSON")
 

@@ -238,3 +238,25 @@ def test_smatrix_from_cached_modes_equals_smatrix(tmp_path):
     a = smatrix(h, v, hs, vs, h, v, energy=0.1)
     b = smatrix_from_modes(lead, lead, hs, vs)
     assert a.S.tobytes() == b.S.tobytes()
+
+
+def test_cli_transport_lead_cache(tmp_path, pot_mag):
+    from tbmto.cli import main
+    from tbmto.structure import write_structure
+
+    atoms = build_stack("001", (1, 1), layers=2, lattice_constant=A, composition={"Ni": 1.0}, lead_layers=2)
+    s = tmp_path / "s.extxyz"
+    write_structure(atoms, s)
+    pots = [os.fspath(p) for p in pot_mag.sources]
+    cache = tmp_path / "cache" / "leads"
+    common = ["transport", "--structure", os.fspath(s), "--potentials", *pots, "--kmesh", "2",
+              "--magnetization", "perp", "--no-progress"]
+    assert main([*common, "--out", os.fspath(tmp_path / "a.json")]) == 0
+    assert main([*common, "--lead-cache", os.fspath(cache), "--out", os.fspath(tmp_path / "b.json")]) == 0
+    assert main([*common, "--lead-cache", os.fspath(cache), "--out", os.fspath(tmp_path / "c.json")]) == 0
+    a, b, c = (json.loads((tmp_path / f"{x}.json").read_text())["result"] for x in "abc")
+    assert a["lead_cache"] is None and a["transmission_k"] == b["transmission_k"] == c["transmission_k"]
+    assert b["lead_cache"]["misses"] == 4 and c["lead_cache"]["disk_hits"] == 4
+    assert c["lead_cache"]["directory"] == os.fspath(cache) and len(list(cache.glob("*.npz"))) == 4
+    bad = tmp_path / "a.json"  # an existing file is not a usable cache directory
+    assert main([*common, "--lead-cache", os.fspath(bad), "--out", os.fspath(tmp_path / "d.json")]) == 2
