@@ -77,12 +77,11 @@ def main(argv=None):
         p = os.path.join(args.results, study, "tables", "transport.csv")
         if os.path.isfile(p):
             d = pd.read_csv(p)
-            d.drop(columns=[c for c in ("seconds",) if False]).to_csv(
-                os.path.join(args.out, f"transport_{tag}.csv"), index=False)
+            d.to_csv(os.path.join(args.out, f"transport_{tag}.csv"), index=False)
             frames.append(d)
     df = pd.concat(frames, ignore_index=True)
-    lmins = sorted(df["L_layers"].unique())[:-2]
-    summ = pd.concat([summaries(g, lmins) for _, g in df.groupby("soc")], ignore_index=True)
+    summ = pd.concat([summaries(g, sorted(g["L_layers"].unique())[:-2]) for _, g in df.groupby("soc")],
+                     ignore_index=True)
     summ.to_csv(os.path.join(args.out, "summary_by_range.csv"), index=False)
     print(summ.to_string())
     ls = local_slopes(df)
