@@ -3,6 +3,9 @@
 # rank count come from the config (mpi.launcher, mpi.ranks) and can be overridden per profile:
 #   --set-resources transport:mpi="srun" transport:tasks=32
 # threads = ranks so that the local scheduler reserves one core per rank.
+# Lead modes go through a content-addressed cache shared by all jobs of the study
+# (<ROOT>/cache/leads/<sha256>.npz, written atomically): not an output, a pure speed-up that
+# never goes stale (the key is a digest of the lead blocks, energy and solver code).
 
 
 rule transport:
@@ -25,5 +28,7 @@ rule transport:
     shell:
         "export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1; "
         "{resources.mpi} -n {resources.tasks} tbmto transport --structure {input.structure} "
-        "--potentials {input.potentials} {params.args} --meta L_layers={wildcards.L} "
+        "--potentials {input.potentials} {params.args} "
+        f"--lead-cache {ROOT}/cache/leads "
+        "--meta L_layers={wildcards.L} "
         "--meta config={wildcards.conf} --out {output} > {log} 2>&1"
