@@ -222,7 +222,7 @@ def compute(
         Re-use S^α pairs of an earlier call on the same geometry (e.g. another magnetisation).
     lead_cache : tbmto.wfm.LeadModeCache or path-like, optional
         Obtain the lead modes through this content-addressed cache (a path: a
-        ``LeadModeCache(directory=path)``) and solve with
+        ``LeadModeCache(directory=path, max_memory_items=0)``, disk only) and solve with
         :func:`tbmto.wfm.smatrix_from_modes`; results are bitwise those without a cache.
         Hit/miss counts go to ``TransportResult.lead_cache``.
 
@@ -243,7 +243,8 @@ def compute(
     if cache is not None and not isinstance(cache, LeadModeCache):
         if not isinstance(cache, (str, os.PathLike)):
             raise ValueError(f"lead_cache must be a LeadModeCache, a directory path or None, got {type(cache).__name__}")
-        cache = LeadModeCache(directory=cache)
+        # disk only: within one call every k∥ has its own leads, memory entries would never hit
+        cache = LeadModeCache(directory=cache, max_memory_items=0)
     if not np.isfinite(energy_Ry):
         raise ValueError(f"energy_Ry must be finite, got {energy_Ry!r}")
     for key in ("magmom_dir", "region", "layer"):
