@@ -45,13 +45,14 @@ def _assert_bitwise(a: LeadModes, b: LeadModes):
         assert x.tobytes() == y.tobytes(), f.name
 
 
+@pytest.mark.parametrize("compress", [True, False])
 @pytest.mark.parametrize("kw", [dict(), dict(rank=3), dict(real=True, seed=2)])
-def test_disk_round_trip_is_bitwise(tmp_path, kw):
+def test_disk_round_trip_is_bitwise(tmp_path, kw, compress):
     h, v = _lead(**kw)
     ref = lead_modes(h, v, 0.1)
     assert ref.n_modes > 0  # a lead with propagating channels (non-trivial u, λ, velocities)
     path = tmp_path / "modes.npz"
-    save_lead_modes(path, ref, key="abc")
+    save_lead_modes(path, ref, key="abc", compress=compress)
     back = load_lead_modes(path, key="abc")
     _assert_bitwise(ref, back)
     assert not back.u_right.flags.writeable  # shared cache entries are read-only
@@ -109,7 +110,7 @@ def test_different_h_is_a_miss(tmp_path):
     assert not np.array_equal(a.self_energy_right, b.self_energy_right)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong_key", "empty"])
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong_key", "empty", "flipped"])
 def test_damaged_file_is_a_miss_and_rewritten(tmp_path, damage):
     h, v = _lead(rank=4)
     cache = LeadModeCache(tmp_path)
@@ -122,6 +123,11 @@ def test_damaged_file_is_a_miss_and_rewritten(tmp_path, damage):
         path.write_bytes(b"not a zip archive" * 10)
     elif damage == "empty":
         path.write_bytes(b"")
+    elif damage == "flipped":  # bit rot inside the compressed data (CRC/zlib error)
+        mid = bytearray(raw)
+        for i in range(len(raw) // 3, len(raw) // 3 + 64):
+            mid[i] ^= 0xFF
+        path.write_bytes(bytes(mid))
     else:  # a valid archive of another lead stored under this name
         other = lead_modes(*_lead(seed=5), 0.1)
         save_lead_modes(path, other, key=path.stem)
