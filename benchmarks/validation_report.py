@@ -8,11 +8,11 @@ validation_supercell.py, and writes small CSV/PNG files to results/validation/:
 * summary_by_range.csv         ρ∥, ρ⊥, ρ̄, AMR, α (spread fit) for fits over L ≥ L_min
 * local_slopes.csv             d(R·A)/dL between successive lengths (configuration means)
 * spin_resolved_2x2.csv        no-SOC G↑, G↓ and SOC G∥, G⊥ versus L (diagnostic scan)
-* supercell_3x3.csv            3×3 runs of the supercell check
+* supercell_kmesh_checks.csv  3×3 (4×4 k) and 2×2 (10×10 k) runs of the convergence checks
 * resistance_vs_L.png, local_slope.png, spin_resolved.png
 
 Usage: python benchmarks/validation_report.py [--results results] [--scan FILE.jsonl]
-       [--supercell-scan FILE.jsonl] [--out results/validation]
+       [--supercell-scan FILE.jsonl ...] [--out results/validation]
 """
 from __future__ import annotations
 
@@ -64,7 +64,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", default="results")
     ap.add_argument("--scan", default=None)
-    ap.add_argument("--supercell-scan", default=None)
+    ap.add_argument("--supercell-scan", nargs="*", default=[],
+                    help="JSON-lines files of validation_supercell.py (3×3 and k-mesh checks)")
     ap.add_argument("--out", default="results/validation")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
@@ -122,9 +123,12 @@ def main(argv=None):
         ax.set_title("Cu|Py|Cu, 2×2, 6×6 k, config mean")
         fig.tight_layout()
         fig.savefig(os.path.join(args.out, "spin_resolved.png"), dpi=110)
-    if args.supercell_scan and os.path.isfile(args.supercell_scan):
-        rows = [json.loads(x) for x in open(args.supercell_scan, encoding="utf-8")]
-        pd.DataFrame(rows).to_csv(os.path.join(args.out, "supercell_3x3.csv"), index=False)
+    rows = [json.loads(x) for f in args.supercell_scan if os.path.isfile(f) for x in open(f, encoding="utf-8")]
+    if rows:
+        sc = pd.DataFrame(rows)
+        sc["RA_ohm_m2"] = 1e-15 / sc["G_per_area_1e15"]
+        sc.sort_values(["supercell", "kmesh", "config", "mag", "L"]).to_csv(
+            os.path.join(args.out, "supercell_kmesh_checks.csv"), index=False)
 
 
 if __name__ == "__main__":
