@@ -418,6 +418,7 @@ class StudyPlan:
     soc: tuple[bool, ...]
     magnetizations: tuple[str, ...]
     damping: bool
+    lead_cache: bool
     scf: Mapping
     fit: Mapping
     ranks: int
@@ -542,6 +543,15 @@ class StudyPlan:
                 f"--system {s.label}",
             ]
         )
+
+    @property
+    def lead_cache_option(self) -> str:
+        """``--lead-cache <root>/cache/leads`` when ``transport.lead_cache`` is on, else ``""``.
+
+        Not part of the rule's params: the cache never changes a result, so switching it
+        must not rerun any job.
+        """
+        return f"--lead-cache {self.root}/cache/leads" if self.lead_cache else ""
 
     def transport_args(self, system: str, m: str, soc: str) -> str:
         """``tbmto transport`` arguments (physics settings + table metadata) of one job."""
@@ -690,6 +700,7 @@ def expand_plan(config: Mapping) -> StudyPlan:
         soc=tuple(bool(b) for b in tr["soc"]),
         magnetizations=tuple(tr["magnetization"]),
         damping=bool(tr["damping"]),
+        lead_cache=bool(tr["lead_cache"]),
         scf=dict(cfg["scf"]),
         fit=dict(cfg["fit"]),
         ranks=int(cfg["mpi"]["ranks"]),

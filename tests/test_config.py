@@ -186,3 +186,15 @@ def test_scf_arguments_alloy_only_settings():
     assert "--configurations 3" in plan.scf_args(alloy) and "--seed 0" in plan.scf_args(alloy)
     for label in ("Ni_a3.5240", "Cu_a3.5240", plan.systems[0].lead_potential.label):
         assert "--configurations" not in plan.scf_args(label) and "--seed" not in plan.scf_args(label)
+
+
+def test_lead_cache_switch_is_a_shell_option_not_a_param(tmp_path):
+    """transport.lead_cache toggles --lead-cache without entering any job's parameters."""
+    data = yaml.safe_load((REPO / "configs" / "default.yaml").read_text())
+    on = expand_plan(validate_config(copy.deepcopy(data)))
+    data.setdefault("transport", {})["lead_cache"] = False
+    off = expand_plan(validate_config(data))
+    assert on.lead_cache_option == f"--lead-cache {on.root}/cache/leads"
+    assert off.lead_cache_option == ""
+    system = on.systems[0].label
+    assert on.transport_args(system, "par", "soc") == off.transport_args(system, "par", "soc")

@@ -6,6 +6,7 @@
 # Lead modes go through a content-addressed cache shared by all jobs of the study
 # (<ROOT>/cache/leads/<sha256>.npz, written atomically): not an output, a pure speed-up that
 # never goes stale (the key is a digest of the lead blocks, energy and solver code).
+# transport.lead_cache: false switches it off (disk: about 32 n² bytes per k-point).
 
 
 rule transport:
@@ -29,6 +30,6 @@ rule transport:
         "export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1; "
         "{resources.mpi} -n {resources.tasks} tbmto transport --structure {input.structure} "
         "--potentials {input.potentials} {params.args} "
-        f"--lead-cache {ROOT}/cache/leads "
+        f"{PLAN.lead_cache_option} "
         "--meta L_layers={wildcards.L} "
         "--meta config={wildcards.conf} --out {output} > {log} 2>&1"
