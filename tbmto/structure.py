@@ -86,14 +86,15 @@ def _check_direction(direction: str) -> str:
     return direction
 
 
-def _check_supercell(supercell: Sequence[int]) -> tuple[int, int]:
+def positive_int_pair(value: Sequence[int], name: str) -> tuple[int, int]:
+    """``value`` as a pair of positive ints; ValueError naming ``name`` otherwise."""
     try:
-        m, n = supercell
+        m, n = value
     except (TypeError, ValueError):
-        raise ValueError(f"supercell must be a pair of positive integers, got {supercell!r}") from None
+        raise ValueError(f"{name} must be a pair of positive integers, got {value!r}") from None
     for v in (m, n):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"supercell must be a pair of positive integers, got {supercell!r}")
+            raise ValueError(f"{name} must be a pair of positive integers, got {value!r}")
     return int(m), int(n)
 
 
@@ -115,7 +116,7 @@ def lateral_cell(direction: str, lattice_constant: float, supercell: Sequence[in
         (2, 3) rows A₁ = m a₁, A₂ = n a₂ in Å.
     """
     direction = _check_direction(direction)
-    m, n = _check_supercell(supercell)
+    m, n = positive_int_pair(supercell, "supercell")
     if not lattice_constant > 0:
         raise ValueError(f"lattice_constant must be > 0 Å, got {lattice_constant!r}")
     cell, _, _ = _primitive(direction, float(lattice_constant))
@@ -268,7 +269,7 @@ def build_stack(
         summing to 1, delta < 0, negative lead_layers/seed/config or a zero magnetisation.
     """
     direction = _check_direction(direction)
-    m, n = _check_supercell(supercell)
+    m, n = positive_int_pair(supercell, "supercell")
     if isinstance(layers, bool) or not isinstance(layers, (int, np.integer)) or layers < 1:
         raise ValueError(f"layers must be an integer >= 1, got {layers!r}")
     if isinstance(lead_layers, bool) or not isinstance(lead_layers, (int, np.integer)) or lead_layers < 0:

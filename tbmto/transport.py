@@ -33,7 +33,7 @@ from tbmto.lmto.potential_functions import onsite_p, onsite_p_dtheta
 from tbmto.lmto.structure_constants import SCREENING_ALPHA
 from tbmto.observables import conductance_per_area, gilbert_alpha, sharvin_conductance_per_area
 from tbmto.potentials import Potentials, fcc_wigner_seitz_radius
-from tbmto.structure import REGION_SLAB
+from tbmto.structure import REGION_SLAB, positive_int_pair
 
 __all__ = ["TransportResult", "compute", "damping_axis_for", "onsite_parameters"]
 
@@ -163,17 +163,6 @@ def damping_axis_for(m: np.ndarray) -> np.ndarray:
     return ax / np.linalg.norm(ax)
 
 
-def _check_kmesh(kmesh) -> tuple[int, int]:
-    try:
-        n1, n2 = kmesh
-    except (TypeError, ValueError):
-        raise ValueError(f"kmesh must be a pair of positive integers, got {kmesh!r}") from None
-    for v in (n1, n2):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"kmesh must be a pair of positive integers, got {kmesh!r}")
-    return int(n1), int(n2)
-
-
 def compute(
     atoms: Atoms,
     potentials: Potentials,
@@ -238,7 +227,7 @@ def compute(
         raise ValueError(f"atoms must be an ase.Atoms, got {type(atoms).__name__}")
     if not isinstance(potentials, Potentials):
         raise ValueError(f"potentials must be a tbmto.potentials.Potentials, got {type(potentials).__name__}")
-    n1, n2 = _check_kmesh(kmesh)
+    n1, n2 = positive_int_pair(kmesh, "kmesh")
     cache = lead_cache
     if cache is not None and not isinstance(cache, LeadModeCache):
         if not isinstance(cache, (str, os.PathLike)):
