@@ -9,3 +9,21 @@ import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+
+
+import itertools
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="session")
+def cubic_operations() -> list[np.ndarray]:
+    """The 48 proper and improper rotations of the cube (signed permutation matrices)."""
+    ops = []
+    for perm in itertools.permutations(range(3)):
+        for signs in itertools.product((1, -1), repeat=3):
+            r = np.zeros((3, 3))
+            r[np.arange(3), perm] = signs
+            ops.append(r)
+    return ops

@@ -1,6 +1,6 @@
 """Real harmonics, real Gaunt coefficients and rotation matrices (tbmto.lmto.harmonics)."""
 
-from itertools import permutations, product
+from itertools import permutations
 from math import pi, sqrt
 
 import numpy as np
@@ -105,23 +105,13 @@ def test_gaunt_symmetry_and_selection_rules():
     assert np.count_nonzero(g[~forbidden]) > 0
 
 
-def _cubic_operations():
-    ops = []
-    for perm in permutations(range(3)):
-        for signs in product((1, -1), repeat=3):
-            r = np.zeros((3, 3))
-            r[np.arange(3), perm] = signs
-            ops.append(r)
-    return ops
-
-
-def test_rotation_matrices_transform_harmonics():
+def test_rotation_matrices_transform_harmonics(cubic_operations):
     u = _random_dirs(20)
     axis = np.array([1.0, 2.0, -0.5]) / np.linalg.norm([1.0, 2.0, -0.5])
     t = 0.7
     k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
     generic = np.eye(3) + np.sin(t) * k + (1 - np.cos(t)) * k @ k
-    for rot in _cubic_operations()[:6] + [generic]:
+    for rot in cubic_operations[:6] + [generic]:
         d = rotation_matrix(rot, 3)
         np.testing.assert_allclose(d @ d.T, np.eye(16), atol=1e-13)
         np.testing.assert_allclose(real_harmonics(u @ rot.T, 3), real_harmonics(u, 3) @ d.T,

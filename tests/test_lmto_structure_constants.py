@@ -3,7 +3,7 @@
 Reference numbers: shared/reference/lmto-conventions.md.
 """
 
-from itertools import permutations, product
+from itertools import product
 from math import sqrt
 
 import numpy as np
@@ -24,16 +24,6 @@ A = 3.614  # Cu lattice constant, Å
 W = FCC_W_OVER_A * A
 FCC = 0.5 * A * np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
 RNG = np.random.default_rng(7)
-
-
-def _cubic_operations():
-    ops = []
-    for perm in permutations(range(3)):
-        for signs in product((1, -1), repeat=3):
-            r = np.zeros((3, 3))
-            r[np.arange(3), perm] = signs
-            ops.append(r)
-    return ops
 
 
 def _shell_index(vectors, a=A):
@@ -83,11 +73,11 @@ def test_transpose_symmetry_and_vectorisation():
     np.testing.assert_allclose(s[2, 3], canonical(d[2, 3], 0.8), atol=1e-14)
 
 
-def test_cubic_symmetry_of_canonical_blocks():
+def test_cubic_symmetry_of_canonical_blocks(cubic_operations):
     """S⁰(R d) = D(R) S⁰(d) D(R)ᵀ for all 48 cubic operations."""
     d = np.array([0.9, -0.4, 1.7])
     s = canonical(d, 1.0)
-    for rot in _cubic_operations():
+    for rot in cubic_operations:
         dr = rotation_matrix(rot, 2)
         np.testing.assert_allclose(canonical(rot @ d, 1.0), dr @ s @ dr.T, atol=1e-12)
 
@@ -152,14 +142,14 @@ def test_screen_cluster_matches_centre_rows():
         np.testing.assert_allclose(block, full[centre, j], atol=2e-5)
 
 
-def test_bloch_salpha_hermitian_and_cubic():
+def test_bloch_salpha_hermitian_and_cubic(cubic_operations):
     k = RNG.normal(size=(5, 3))
     s = bloch_salpha(FCC, np.zeros((1, 3)), k, W)
     assert s.shape == (5, 9, 9)
     np.testing.assert_allclose(s, s.conj().transpose(0, 2, 1), atol=1e-12)
     pairs = bulk_pairs(FCC, np.zeros((1, 3)), W)
     np.testing.assert_allclose(bloch_sum(pairs, FCC, k, 1), s, atol=1e-13)
-    for rot in _cubic_operations():
+    for rot in cubic_operations:
         dr = rotation_matrix(rot, 2)
         sr = bloch_sum(pairs, FCC, k @ rot.T, 1)
         np.testing.assert_allclose(sr, dr @ s @ dr.T, atol=1e-10)
