@@ -110,14 +110,19 @@ def _canonical_prefactor(lmax: int = 2) -> np.ndarray:
     return fac
 
 
-def _check_w(w: float) -> float:
+def _positive(value, name: str, what: str = "number") -> float:
+    """``value`` as a finite float > 0; ValueError naming ``name`` otherwise."""
     try:
-        w = float(w)
+        v = float(value)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"w must be a positive number, got {w!r}") from exc
-    if not np.isfinite(w) or w <= 0.0:
-        raise ValueError(f"w must be a positive number, got {w!r}")
-    return w
+        raise ValueError(f"{name} must be a positive {what}, got {value!r}") from exc
+    if not np.isfinite(v) or v <= 0.0:
+        raise ValueError(f"{name} must be a positive {what}, got {value!r}")
+    return v
+
+
+def _check_w(w: float) -> float:
+    return _positive(w, "w")
 
 
 def _check_alpha(alpha) -> np.ndarray:
@@ -366,13 +371,7 @@ class Pairs:
 def _range(value, default_w: float, w: float, name: str) -> float:
     if value is None:
         return default_w * w
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a positive length, got {value!r}") from exc
-    if not np.isfinite(v) or v <= 0.0:
-        raise ValueError(f"{name} must be a positive length, got {value!r}")
-    return v
+    return _positive(value, name, "length")
 
 
 def screened_pairs(
