@@ -479,14 +479,26 @@ class StudyPlan:
             for c in range(self.configurations)
         ]
 
+    def transport_runs(self) -> list[tuple[str, bool]]:
+        """(magnetization, soc) pairs that are computed.
+
+        Without SOC the secular matrix is invariant under a global rotation of m (tested:
+        G and T equal to 1e−10), so ``perp`` without SOC would repeat ``par`` exactly; it is
+        skipped when ``par`` is requested and α is not taken from ``perp`` alone. The no-SOC
+        rows of the summary then carry ρ∥ only (ρ⊥ = ρ∥ and AMR = 0 by symmetry).
+        """
+        skip_perp_nosoc = "par" in self.magnetizations and self.fit["damping_from"] != "perp"
+        return [(m, soc) for m in self.magnetizations for soc in self.soc
+                if not (skip_perp_nosoc and m == "perp" and not soc)]
+
     def transport_files(self) -> list[str]:
+        runs = self.transport_runs()
         return [
             self.transport_path(s.label, L, c, m, soc)
             for s in self.systems
             for L in self.lengths
             for c in range(self.configurations)
-            for m in self.magnetizations
-            for soc in self.soc
+            for m, soc in runs
         ]
 
     def figure_names(self) -> list[str]:

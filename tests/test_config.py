@@ -47,9 +47,27 @@ def test_shipped_configs_validate(path):
     plan = expand_plan(load_config(path))
     assert len(plan.systems) >= 1
     assert len(plan.lengths) >= 3
-    assert len(plan.transport_files()) == (
-        len(plan.systems) * len(plan.lengths) * plan.configurations * len(plan.magnetizations) * len(plan.soc)
-    )
+    n_runs = len(plan.magnetizations) * len(plan.soc)
+    if {"par", "perp"} <= set(plan.magnetizations) and False in plan.soc:
+        n_runs -= 1  # perp without SOC repeats par exactly and is skipped
+    assert len(plan.transport_runs()) == n_runs
+    assert len(plan.transport_files()) == len(plan.systems) * len(plan.lengths) * plan.configurations * n_runs
+
+
+def test_perp_without_soc_is_skipped_unless_needed():
+    both = _with("transport.soc", [True, False])
+    both["transport"]["magnetization"] = ["par", "perp"]
+    plan = expand_plan(validate_config(both))
+    assert sorted(plan.transport_runs()) == [("par", False), ("par", True), ("perp", True)]
+    assert not any(f.endswith("_perp_nosoc.json") for f in plan.transport_files())
+    # alpha taken from perp alone needs the perp no-SOC runs
+    both["fit"] = {**both.get("fit", {}), "damping_from": "perp"}
+    plan = expand_plan(validate_config(both))
+    assert ("perp", False) in plan.transport_runs()
+    # perp alone without SOC is still computed
+    only_perp = _with("transport.soc", [False])
+    only_perp["transport"]["magnetization"] = ["perp"]
+    assert expand_plan(validate_config(only_perp)).transport_runs() == [("perp", False)]
 
 
 def test_expected_shipped_configs_exist():
