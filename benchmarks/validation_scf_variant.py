@@ -1,24 +1,35 @@
-"""Permalloy potentials from an SCF variant without the intersite Madelung term (docs/validation.md §3).
+"""Permalloy potentials from SCF variants of the alloy model (docs/validation.md §3).
 
-A diagnostic of the alloy potential model, not a production option: the seed's layer-CPA
-potentials have no intersite Madelung term (single-site electrostatics), while
-:func:`tbmto.asa.scf` adds the Ewald Madelung shift V_M,i = −2 Σ_j M_ij Δq_j of the 32-site
-supercell. This script reruns the Ni80Fe20 self-consistency with M_ij = 0 (everything else
-identical: same occupation seed, k-mesh, smearing, tolerance) and writes a potentials folder
-that ``benchmarks/validation_sensitivity.py --pots`` can use next to the standard one.
+Diagnostics of the alloy potential model, not production options:
 
-Usage: python benchmarks/validation_scf_variant.py --ref-pots DIR --out DIR [--kmesh 12]
+* ``--no-madelung``: the seed's layer-CPA potentials have no intersite Madelung term
+  (single-site electrostatics), while :func:`tbmto.asa.scf` adds the Ewald Madelung shift
+  V_M,i = −2 Σ_j M_ij Δq_j of the 32-site supercell; this reruns the self-consistency with
+  M_ij = 0.
+* ``--scf-x``: the 32-site SCF cell represents x = 0.2 by 6 Fe (x = 0.1875); ``--scf-x 0.21875``
+  (7 Fe) brackets the target concentration from above.
+
+Everything else is identical to the workflow's SCF (occupation seed, k-mesh, smearing,
+tolerance). The potentials are written under the Ni80Fe20 file name of the workflow, next to
+a copy of the reference Cu file, so that ``benchmarks/validation_sensitivity.py --pots`` runs
+the same x = 0.2 slabs with them.
+
+Usage: python benchmarks/validation_scf_variant.py --ref-pots DIR --out DIR
+       [--no-madelung] [--scf-x 0.2] [--kmesh 12]
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import shutil
 
 import numpy as np
 
-import tbmto.asa.scf as scf_module
 from tbmto.asa import write_potentials
+
+# the module, not the function of the same name that tbmto.asa re-exports
+scf_module = importlib.import_module("tbmto.asa.scf")
 
 A_PY = 3.548
 NAME = f"NiFe_x0.2000_a{A_PY:.4f}.json"
@@ -36,9 +47,12 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--kmesh", type=int, default=12)
     ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--no-madelung", action="store_true")
+    ap.add_argument("--scf-x", type=float, default=0.2, help="Fe fraction of the SCF cell")
     args = ap.parse_args(argv)
-    scf_module.madelung_matrix = _no_madelung
-    data = scf_module.scf("NiFe", "fcc", a=A_PY, x=0.2, kmesh=args.kmesh, smearing_Ry=0.005,
+    if args.no_madelung:
+        scf_module.madelung_matrix = _no_madelung
+    data = scf_module.scf("NiFe", "fcc", a=A_PY, x=args.scf_x, kmesh=args.kmesh, smearing_Ry=0.005,
                           max_iter=120, tol_Ry=1e-5, seed=args.seed)
     os.makedirs(args.out, exist_ok=True)
     write_potentials(data, os.path.join(args.out, NAME))
