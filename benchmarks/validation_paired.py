@@ -1,0 +1,86 @@
+"""Paired comparison of potential variants on the same permalloy structures (docs/validation.md §3).
+
+Reads runs of ``benchmarks/validation_sensitivity.py`` (JSON lines or the CSV they were copied
+to) and the reference workflow transport table of configs/permalloy_validation.yaml, keeps
+the (configuration, L, magnetisation) triples present in both, and prints per variant the
+two-point resistivities ρ = Δ(R·A)/ΔL (μΩ·cm) of every configuration, their means ρ∥, ρ⊥,
+ρ̄, AMR, and the paired difference to the reference with its standard error over
+configurations. Writes one row per variant to ``--out`` (CSV) when given.
+
+Usage: python benchmarks/validation_paired.py --reference results/validation/transport_soc.csv
+       --variant NAME=FILE[#column=value] [--variant ...] [--out FILE.csv]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+import numpy as np
+import pandas as pd
+
+from tbmto.tables import atomic_write
+
+LAYER_M = 3.548 / 2 * 1e-10  # [001] layer spacing of Ni80Fe20 (m)
+
+
+def _read(path: str) -> pd.DataFrame:
+    if path.endswith(".jsonl"):
+        with open(path) as fh:
+            return pd.DataFrame([json.loads(line) for line in fh if line.strip()])
+    return pd.read_csv(path)
+
+
+def _rho(df: pd.DataFrame, L1: int, L2: int) -> pd.DataFrame:
+    """Per-configuration two-point ρ∥, ρ⊥ (μΩ·cm) from columns config, L, mag, RA_ohm_m2."""
+    wide = df.pivot_table(index="config", columns=["mag", "L"], values="RA_ohm_m2")
+    out = pd.DataFrame(index=wide.index)
+    for m in ("par", "perp"):
+        out[m] = (wide[(m, L2)] - wide[(m, L1)]) / ((L2 - L1) * LAYER_M) * 1e8
+    out["avg"] = (out["par"] + 2 * out["perp"]) / 3
+    out["amr"] = (out["par"] - out["perp"]) / out["avg"]
+    return out.dropna()
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reference", required=True)
+    ap.add_argument("--variant", action="append", required=True, metavar="NAME=FILE")
+    ap.add_argument("--lengths", type=int, nargs=2, default=[48, 144])
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args(argv)
+    ref = pd.read_csv(args.reference)
+    ref = ref[ref["soc"].astype(bool)].rename(columns={"L_layers": "L", "magnetization": "mag",
+                                                      "R_ohm_m2": "RA_ohm_m2"})
+    L1, L2 = args.lengths
+    rows = []
+    for spec in args.variant:
+        name, path = spec.split("=", 1)
+        path, _, where = path.partition("#")
+        var = _read(path)
+        if where:  # FILE#column=value keeps the rows of one variant of a shared file
+            key, _, value = where.partition("=")
+            var = var[var[key].astype(str) == value]
+        rv = _rho(var, L1, L2)
+        rr = _rho(ref[ref["config"].isin(rv.index)], L1, L2).loc[rv.index]
+        diff = rv - rr
+        n = len(rv)
+        row = {"variant": name, "source": os.path.basename(path), "n_configs": n, "L1": L1, "L2": L2}
+        for col in ("par", "perp", "avg", "amr"):
+            row[f"{col}_ref"] = rr[col].mean()
+            row[f"{col}"] = rv[col].mean()
+            row[f"{col}_diff"] = diff[col].mean()
+            row[f"{col}_diff_err"] = diff[col].std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
+        rows.append(row)
+        print(f"{name}: n={n}  rho_avg {row['avg_ref']:.3f} -> {row['avg']:.3f} "
+              f"(paired {row['avg_diff']:+.3f} ± {row['avg_diff_err']:.3f} μΩ·cm, "
+              f"{100 * row['avg_diff'] / row['avg_ref']:+.1f} %)  rho_par {row['par_ref']:.3f} -> {row['par']:.3f}  "
+              f"rho_perp {row['perp_ref']:.3f} -> {row['perp']:.3f}  AMR {row['amr_ref']:.3f} -> {row['amr']:.3f} "
+              f"({row['amr_diff']:+.3f} ± {row['amr_diff_err']:.3f})")
+    if args.out:
+        table = pd.DataFrame(rows)
+        atomic_write(args.out, lambda tmp: table.to_csv(tmp, index=False))
+
+
+if __name__ == "__main__":
+    main()
