@@ -299,7 +299,8 @@ def _cmd_fit(args, parser) -> int:
         if missing:
             parser.error(f"the transport grid needs {', '.join(missing)} as well (given: {', '.join(given)})")
         paths += transport_grid_paths(args.transport_dir, args.systems, args.lengths, args.configurations,
-                                      args.magnetizations or ["par", "perp"], args.soc or ["soc"])
+                                      args.magnetizations or ["par", "perp"], args.soc or ["soc"],
+                                      args.damping_from)
     if not paths:
         parser.error("give transport JSON files or the grid (--transport-dir, --systems, --lengths, --configurations)")
     transport = transport_table(paths)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,30 @@ MAGNETIZATIONS: dict[str, tuple[float, float, float]] = {
 
 SOC_LABELS: dict[bool, str] = {True: "soc", False: "nosoc"}
 """SOC switch → label used in file names and tables."""
+
+
+def transport_runs(magnetizations: Sequence[str], socs: Sequence[bool],
+                   damping_from: str = "par") -> list[tuple[str, bool]]:
+    """(magnetization, soc) pairs of a study that are computed.
+
+    Without SOC the secular matrix is invariant under a global rotation of m (tested: G and T
+    equal to 1e−10), so ``perp`` without SOC would repeat ``par`` exactly; it is skipped when
+    ``par`` is requested and α is not taken from ``perp`` alone. The no-SOC rows of the summary
+    then carry ρ∥ only (ρ⊥ = ρ∥ and AMR = 0 by symmetry).
+
+    Parameters
+    ----------
+    magnetizations : sequence of str
+        Labels of :data:`MAGNETIZATIONS`.
+    socs : sequence of bool
+        SOC switches.
+    damping_from : {"par", "perp", "average"}
+        Runs used for α (``fit.damping_from``).
+    """
+    skip = "par" in magnetizations and damping_from != "perp"
+    return [(m, bool(soc)) for m in magnetizations for soc in socs
+            if not (skip and m == "perp" and not soc)]
+
 
 SUPPORTED_ALLOYS: list[list[str]] = [["Fe", "Ni"]]
 """Element pairs (sorted) with a self-consistent alloy model in :func:`tbmto.asa.scf` ("NiFe")."""
@@ -480,16 +504,8 @@ class StudyPlan:
         ]
 
     def transport_runs(self) -> list[tuple[str, bool]]:
-        """(magnetization, soc) pairs that are computed.
-
-        Without SOC the secular matrix is invariant under a global rotation of m (tested:
-        G and T equal to 1e−10), so ``perp`` without SOC would repeat ``par`` exactly; it is
-        skipped when ``par`` is requested and α is not taken from ``perp`` alone. The no-SOC
-        rows of the summary then carry ρ∥ only (ρ⊥ = ρ∥ and AMR = 0 by symmetry).
-        """
-        skip_perp_nosoc = "par" in self.magnetizations and self.fit["damping_from"] != "perp"
-        return [(m, soc) for m in self.magnetizations for soc in self.soc
-                if not (skip_perp_nosoc and m == "perp" and not soc)]
+        """(magnetization, soc) pairs that are computed (:func:`transport_runs`)."""
+        return transport_runs(self.magnetizations, self.soc, self.fit["damping_from"])
 
     def transport_files(self) -> list[str]:
         runs = self.transport_runs()

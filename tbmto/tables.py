@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from tbmto.config import SOC_LABELS, layer_spacing_angstrom
+from tbmto.config import SOC_LABELS, layer_spacing_angstrom, transport_runs
 from tbmto.fit import alpha_from_slopes, fit_lines, resistivity_summary, resistivity_uohm_cm
 
 __all__ = [
@@ -128,22 +128,25 @@ def transport_grid_paths(
     configurations: int,
     magnetizations: Sequence[str],
     socs: Sequence[str],
+    damping_from: str = "par",
 ) -> list[str]:
     """Transport file names of a study grid (layout of :meth:`tbmto.config.StudyPlan.transport_path`).
 
-    ``socs`` holds the labels "soc"/"nosoc".
+    ``socs`` holds the labels "soc"/"nosoc". Only the (magnetization, soc) pairs that the
+    workflow computes are listed (:func:`tbmto.config.transport_runs`: no ``perp`` without SOC
+    next to ``par``).
     """
     allowed = set(SOC_LABELS.values())
     for s in socs:
         if s not in allowed:
             raise ValueError(f"soc labels must be 'soc' or 'nosoc', got {s!r}")
+    runs = transport_runs(list(magnetizations), [s == SOC_LABELS[True] for s in socs], damping_from)
     return [
-        f"{transport_dir.rstrip('/')}/{sysl}/L{int(L)}/c{c}_{m}_{s}.json"
+        f"{transport_dir.rstrip('/')}/{sysl}/L{int(L)}/c{c}_{m}_{SOC_LABELS[soc]}.json"
         for sysl in systems
         for L in lengths
         for c in range(int(configurations))
-        for m in magnetizations
-        for s in socs
+        for m, soc in runs
     ]
 
 

@@ -90,13 +90,13 @@ def test_fit_missing_transport_file_exits_2(tmp_path, capsys):
     assert "nope.json" in capsys.readouterr().err
 
 
-def _write_transport(path: Path, L: int, conf: int, m: str, G: float, T: float, M: float):
+def _write_transport(path: Path, L: int, conf: int, m: str, G: float, T: float, M: float, soc: bool = True):
     path.write_text(json.dumps({
         "format": "tbmto-transport/1",
         "meta": {"system": "Ni_d0.07048", "scan": "Ni", "kind": "thermal", "x": 0.0, "x_fe": 0.0,
                  "delta_angstrom": 0.07048, "lattice_constant_angstrom": 3.524, "direction": "001",
                  "layer_spacing_angstrom": 1.762, "L_layers": L, "config": conf},
-        "inputs": {"magnetization_label": m, "soc": True},
+        "inputs": {"magnetization_label": m, "soc": soc},
         "result": {"G_e2h": G, "area_nm2": 0.0621, "damping_T": T, "moment_muB": M,
                    "n_modes_left": 2.0, "n_modes_right": 2.0, "n_k": 4, "seconds": 0.1},
     }))
@@ -149,3 +149,35 @@ def test_run_dry_run_calls_snakemake_on_the_repo_snakefile(tmp_path):
     assert res.returncode == 0, res.stderr
     assert str(REPO / "Snakefile") in res.stderr  # the echoed snakemake command line
     assert not (tmp_path / "results").exists()
+
+
+def test_fit_grid_with_and_without_soc_skips_perp_nosoc(tmp_path):
+    """The workflow does not run perp without SOC (identical to par); the fit grid agrees."""
+    from tbmto.observables import area_resistance_ohm_m2
+    from tbmto.tables import read_table
+
+    tdir = tmp_path / "transport" / "Ni_d0.07048"
+    rho = {("par", True): 5.0, ("perp", True): 4.5, ("par", False): 2.0}  # μΩ·cm
+    RA_of_G = area_resistance_ohm_m2(1.0, 0.0621)
+    for L in (3, 5, 7):
+        for c in range(2):
+            for (m, soc), r in rho.items():
+                RA = 2e-15 + r * 1e-8 * L * 0.1762e-9 + (c - 0.5) * 1e-17
+                d = tdir / f"L{L}"
+                d.mkdir(parents=True, exist_ok=True)
+                label = "soc" if soc else "nosoc"
+                _write_transport(d / f"c{c}_{m}_{label}.json", L, c, m, RA_of_G / RA, 0.1 * L, 0.6 * L, soc)
+    rc = main(["fit", "--transport-dir", str(tmp_path / "transport"), "--systems", "Ni_d0.07048",
+               "--lengths", "3,5,7", "--configurations", "2", "--magnetizations", "par,perp",
+               "--soc", "soc,nosoc", "--out-dir", str(tmp_path / "tables")])
+    assert rc == 0
+    s = read_table(tmp_path / "tables", "summary").set_index("soc")
+    assert s.loc[True, "rho_par_uohm_cm"] == pytest.approx(5.0, rel=1e-6)
+    assert s.loc[True, "amr"] == pytest.approx((5.0 - 4.5) / ((5.0 + 2 * 4.5) / 3), rel=1e-6)
+    assert s.loc[False, "rho_par_uohm_cm"] == pytest.approx(2.0, rel=1e-6)
+    assert math.isnan(s.loc[False, "rho_perp_uohm_cm"]) and math.isnan(s.loc[False, "amr"])
+    # alpha from perp alone needs the perp no-SOC runs, which are missing here: clear error
+    rc = main(["fit", "--transport-dir", str(tmp_path / "transport"), "--systems", "Ni_d0.07048",
+               "--lengths", "3,5,7", "--configurations", "2", "--magnetizations", "par,perp",
+               "--soc", "soc,nosoc", "--damping-from", "perp", "--out-dir", str(tmp_path / "t2")])
+    assert rc == 2
