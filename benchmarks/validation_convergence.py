@@ -16,7 +16,9 @@ the table differs from the reference point in one setting only:
 * length range     L = 48–192 and 96–192 of permalloy_validation (8 configurations).
 
 Cost = the summed wall time of the transport jobs of the point (1 thread each, from the
-``seconds`` column) in core-hours, measured on the shared 2-core workstation.
+``seconds`` column) in core-hours, measured on the shared 2-core workstation. The
+permalloy_validation runs predate the lead-mode cache (``lead_cache`` column False): their
+jobs recomputed the Cu lead modes at every k, roughly doubling the cost at L ≲ 100.
 
 Writes ``convergence.csv`` and ``convergence.png`` to the output folder.
 
@@ -36,7 +38,7 @@ SEED = {"rho_avg_uohm_cm": (3.5, 0.15), "amr": (0.19, 0.01), "alpha": (0.0046, 0
 COLS = ["point", "setting", "study", "direction", "supercell", "kmesh", "k_1x1_equivalent",
         "L_layers", "n_configs", "rho_par_uohm_cm", "rho_par_uohm_cm_err", "rho_perp_uohm_cm",
         "rho_perp_uohm_cm_err", "rho_avg_uohm_cm", "rho_avg_uohm_cm_err", "amr", "amr_err", "alpha",
-        "alpha_err", "jobs", "cost_core_hours"]
+        "alpha_err", "jobs", "cost_core_hours", "lead_cache"]
 
 
 def _point(df: pd.DataFrame, point: str, setting: str, study: str, supercell: int, kmesh: int,
@@ -55,7 +57,8 @@ def _point(df: pd.DataFrame, point: str, setting: str, study: str, supercell: in
            "k_1x1_equivalent": supercell * kmesh,
            "L_layers": ",".join(str(v) for v in sorted(sub["L_layers"].unique())),
            "n_configs": int(s["n_configs"]), "jobs": len(sub),
-           "cost_core_hours": float(sub["seconds"].sum()) / 3600.0}
+           "cost_core_hours": float(sub["seconds"].sum()) / 3600.0,
+           "lead_cache": study != "permalloy_validation"}
     row.update({c: float(s[c]) for c in COLS if c in s.index and c not in row})
     return row
 
@@ -105,11 +108,13 @@ def figure(table: pd.DataFrame, path: str) -> None:
         ax.errorbar(xs, table[col] * scale, yerr=table[col + "_err"] * scale, fmt="o", color="C0",
                     capsize=3, label="tbmto")
         ax.set_ylabel(label)
-    axes[0].legend(fontsize=7, loc="lower right")
-    for x, c in zip(xs, table["cost_core_hours"]):
-        axes[0].annotate(f"{c:.2f} core-h", (x, 0.02), xycoords=("data", "axes fraction"),
-                         ha="center", fontsize=6, color="0.3")
-    axes[-1].set_xticks(xs, table["setting"], rotation=30, ha="right", fontsize=7)
+    axes[0].legend(fontsize=7, loc="upper left")
+    n_short = int((table["L_layers"] == "48,96,144").sum())
+    if 0 < n_short < len(table):  # points fitted over L = 48–144 | longer slabs
+        for ax in axes:
+            ax.axvline(n_short - 0.5, color="0.5", ls=":", lw=1)
+    labels = [f"{s}\n{c:.2f} core-h" for s, c in zip(table["setting"], table["cost_core_hours"])]
+    axes[-1].set_xticks(xs, labels, rotation=35, ha="right", fontsize=7)
     fig.suptitle("Ni80Fe20: convergence of the SOC-driven quantities", fontsize=9)
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=130))
