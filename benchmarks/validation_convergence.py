@@ -75,9 +75,9 @@ def collect(results: str) -> pd.DataFrame:
         raise FileNotFoundError(f"{results}/permalloy_validation/tables/transport.csv: run "
                                 "`tbmto run configs/permalloy_validation.yaml` first")
     short = [48, 96, 144]
-    rows.append(_point(ref, "reference", "2x2 [001] 6x6 k, 5 conf", "permalloy_validation", 2, 6, short, 5))
+    rows.append(_point(ref, "reference", "2x2, 6x6 k", "permalloy_validation", 2, 6, short, 5))
     for study, point, setting, sc, k in (
-            ("permalloy_conv_k8", "k-mesh", "8x8 k", 2, 8),
+            ("permalloy_conv_k8", "k-mesh", "2x2, 8x8 k", 2, 8),
             ("permalloy_conv_3x3", "supercell", "3x3, 4x4 k", 3, 4),
             ("permalloy_conv_4x4", "supercell", "4x4, 3x3 k", 4, 3),
             ("permalloy_conv_5x5", "supercell", "5x5, 2x2 k, 3 conf", 5, 2),
@@ -88,8 +88,8 @@ def collect(results: str) -> pd.DataFrame:
         if df is not None:
             rows.append(_point(df, point, setting, study, sc, k, short, 5))
     for n in (3, 5, 8):
-        rows.append(_point(ref, "configurations", f"{n} conf, L 48-192", "permalloy_validation", 2, 6, None, n))
-    rows.append(_point(ref, "length range", "L 96-192, 8 conf", "permalloy_validation", 2, 6,
+        rows.append(_point(ref, "configurations", f"2x2, 6x6 k, {n} conf, L 48-192", "permalloy_validation", 2, 6, None, n))
+    rows.append(_point(ref, "length range", "2x2, 6x6 k, 8 conf, L 96-192", "permalloy_validation", 2, 6,
                        [96, 120, 144, 168, 192], 8))
     return pd.DataFrame([r for r in rows if r is not None], columns=COLS)
 
