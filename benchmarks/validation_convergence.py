@@ -8,10 +8,10 @@ the table differs from the reference point in one setting only:
                    (subset of configs/permalloy_validation.yaml);
 * k-mesh           8×8 k on the same structures (configs/permalloy_conv_k8.yaml);
 * supercell        3×3 with 4×4 k and 4×4 with 3×3 k, the same k density
-                   (configs/permalloy_conv_{3x3,4x4}.yaml); 5×5 with 2×2 k, 2 configurations and
-                   m ∥ current only (configs/permalloy_conv_5x5.yaml: ρ∥ and α, for cost);
+                   (configs/permalloy_conv_{3x3,4x4}.yaml); 5×5 with 2×2 k and 3 configurations
+                   (configs/permalloy_conv_5x5.yaml, k density 10 instead of 12, for cost);
 * direction        [111], 2×2 hexagonal cell, 6×6 k (configs/permalloy_conv_111.yaml), and
-                   3×3 with 4×4 k (configs/permalloy_conv_111_3x3.yaml);
+                   3×3 with 4×4 k, 4×4 with 3×3 k (configs/permalloy_conv_111_{3x3,4x4}.yaml);
 * configurations   3, 5, 8 configurations of permalloy_validation over L = 48–192;
 * length range     L = 48–192 and 96–192 of permalloy_validation (8 configurations).
 
@@ -80,9 +80,10 @@ def collect(results: str) -> pd.DataFrame:
             ("permalloy_conv_k8", "k-mesh", "2x2, 8x8 k", 2, 8),
             ("permalloy_conv_3x3", "supercell", "3x3, 4x4 k", 3, 4),
             ("permalloy_conv_4x4", "supercell", "4x4, 3x3 k", 4, 3),
-            ("permalloy_conv_5x5", "supercell", "5x5, 2x2 k, 2 conf, m par only", 5, 2),
+            ("permalloy_conv_5x5", "supercell", "5x5, 2x2 k, 3 conf", 5, 2),
             ("permalloy_conv_111", "direction", "[111] 2x2, 6x6 k", 2, 6),
-            ("permalloy_conv_111_3x3", "direction + supercell", "[111] 3x3, 4x4 k", 3, 4)):
+            ("permalloy_conv_111_3x3", "direction + supercell", "[111] 3x3, 4x4 k", 3, 4),
+            ("permalloy_conv_111_4x4", "direction + supercell", "[111] 4x4, 3x3 k", 4, 3)):
         df = _load(results, study)
         if df is not None:
             rows.append(_point(df, point, setting, study, sc, k, short, 5))
