@@ -10,6 +10,8 @@ the table differs from the reference point in one setting only:
 * supercell        3×3 with 4×4 k and 4×4 with 3×3 k, the same k density
                    (configs/permalloy_conv_{3x3,4x4}.yaml); 5×5 with 2×2 k and 3 configurations
                    (configs/permalloy_conv_5x5.yaml, k density 10 instead of 12, for cost);
+* k-mesh at 4×4   3×3 against 4×4 k on the same 4×4 structures (configurations 0–2, m ∥;
+                   configs/permalloy_conv_4x4_k4.yaml);
 * direction        [111], 2×2 hexagonal cell, 6×6 k (configs/permalloy_conv_111.yaml), and
                    3×3 with 4×4 k, 4×4 with 3×3 k (configs/permalloy_conv_111_{3x3,4x4}.yaml);
 * configurations   3, 5, 8 configurations of permalloy_validation over L = 48–192;
@@ -42,9 +44,11 @@ COLS = ["point", "setting", "study", "direction", "supercell", "kmesh", "k_1x1_e
 
 
 def _point(df: pd.DataFrame, point: str, setting: str, study: str, supercell: int, kmesh: int,
-           lengths=None, configs=None) -> dict | None:
-    """One table row from the SOC runs of ``df`` restricted to ``lengths`` and ``configs``."""
+           lengths=None, configs=None, mags=None) -> dict | None:
+    """One table row from the SOC runs of ``df`` restricted to ``lengths``, ``configs``, ``mags``."""
     sub = df[df["soc"].astype(bool)]
+    if mags is not None:
+        sub = sub[sub["magnetization"].isin(mags)]
     if lengths is not None:
         sub = sub[sub["L_layers"].isin(lengths)]
     if configs is not None:
@@ -87,6 +91,12 @@ def collect(results: str) -> pd.DataFrame:
         df = _load(results, study)
         if df is not None:
             rows.append(_point(df, point, setting, study, sc, k, short, 5))
+    k3, k4 = _load(results, "permalloy_conv_4x4"), _load(results, "permalloy_conv_4x4_k4")
+    if k3 is not None and k4 is not None:  # k-mesh at 4x4, paired structures, m par
+        rows.append(_point(k3, "k-mesh at 4x4", "4x4, 3x3 k, 3 conf, m par", "permalloy_conv_4x4", 4, 3,
+                           short, 3, ["par"]))
+        rows.append(_point(k4, "k-mesh at 4x4", "4x4, 4x4 k, 3 conf, m par", "permalloy_conv_4x4_k4", 4, 4,
+                           short, 3, ["par"]))
     for n in (3, 5, 8):
         rows.append(_point(ref, "configurations", f"2x2, 6x6 k, {n} conf, L 48-192", "permalloy_validation", 2, 6, None, n))
     rows.append(_point(ref, "length range", "2x2, 6x6 k, 8 conf, L 96-192", "permalloy_validation", 2, 6,
