@@ -11,6 +11,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 
+import copy
 import itertools
 
 import numpy as np
@@ -27,3 +28,23 @@ def cubic_operations() -> list[np.ndarray]:
             r[np.arange(3), perm] = signs
             ops.append(r)
     return ops
+
+
+def _spin_split_cu(cu: dict, d_up: float = -0.03, d_down: float = 0.19, xi_scale: float = 1.0) -> dict:
+    """A fictitious magnetic species "Ni" (test-only): the Cu potentials file ``cu`` with the d
+    band centres C_d shifted by ``d_up`` / ``d_down`` (Ry), moment 0.6 μB and ξ × ``xi_scale``."""
+    d = copy.deepcopy(cu)
+    sp = d["species"].pop("Cu")
+    sp["C_Ry"]["up"][2] += d_up
+    sp["C_Ry"]["down"][2] += d_down
+    sp["moment_muB"] = 0.6
+    sp["xi_Ry"] = [x * xi_scale for x in sp["xi_Ry"]]
+    d["species"]["Ni"] = sp
+    d["provenance"]["method"] = "fictitious test species (spin-split Cu), not a real material"
+    return d
+
+
+@pytest.fixture(scope="session")
+def spin_split_cu():
+    """Builder of a fictitious spin-split species from the Cu potentials (see ``_spin_split_cu``)."""
+    return _spin_split_cu

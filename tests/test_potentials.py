@@ -17,16 +17,6 @@ def _write(path, data):
     return path
 
 
-def _ni_like(cu):
-    """A fictitious spin-split species (test-only): Cu parameters, d centres split by ±0.05 Ry."""
-    d = copy.deepcopy(cu)
-    sp = d["species"].pop("Cu")
-    sp["C_Ry"]["up"][2] -= 0.05
-    sp["C_Ry"]["down"][2] += 0.05
-    sp["moment_muB"] = 0.6
-    d["species"]["Ni"] = sp
-    d["fermi_energy_Ry"] = -0.05
-    return d
 
 
 def test_cu_reference_file():
@@ -57,9 +47,10 @@ def test_round_trip_and_fermi_shift(tmp_path):
     assert p1.species["Cu"].same_parameters(p2.species["Cu"])
 
 
-def test_merge_and_for_atoms(tmp_path):
+def test_merge_and_for_atoms(tmp_path, spin_split_cu):
     cu = json.loads(CU.read_text())
-    ni = _ni_like(cu)
+    ni = spin_split_cu(cu, d_up=-0.05, d_down=0.05)  # d centres split by ±0.05 Ry
+    ni["fermi_energy_Ry"] = -0.05
     pot = load(CU, _write(tmp_path / "ni.json", ni))
     assert sorted(pot.species) == ["Cu", "Ni"]
     assert len(pot.sources) == 2

@@ -32,36 +32,24 @@ CU = Path(__file__).parent / "data" / "cu_rslmto.json"
 A = 3.614
 
 
-def _magnet(cu: dict, xi_scale: float = 1.0) -> dict:
-    d = copy.deepcopy(cu)
-    sp = d["species"].pop("Cu")
-    sp["C_Ry"]["up"][2] -= 0.03
-    sp["C_Ry"]["down"][2] += 0.19
-    sp["moment_muB"] = 0.6
-    sp["xi_Ry"] = [x * xi_scale for x in sp["xi_Ry"]]
-    d["species"]["Ni"] = sp
-    d["provenance"]["method"] = "fictitious test species (spin-split Cu), not a real material"
-    return d
-
-
 @pytest.fixture(scope="module")
 def pot_cu():
     return load(CU)
 
 
 @pytest.fixture(scope="module")
-def pot_mag(tmp_path_factory):
+def pot_mag(tmp_path_factory, spin_split_cu):
     cu = json.loads(CU.read_text())
     p = tmp_path_factory.mktemp("pot") / "magnet.json"
-    p.write_text(json.dumps(_magnet(cu)))
+    p.write_text(json.dumps(spin_split_cu(cu)))
     return load(CU, p)
 
 
 @pytest.fixture(scope="module")
-def pot_mag_soc3(tmp_path_factory):
+def pot_mag_soc3(tmp_path_factory, spin_split_cu):
     cu = json.loads(CU.read_text())
     p = tmp_path_factory.mktemp("pot") / "magnet3.json"
-    p.write_text(json.dumps(_magnet(cu, xi_scale=3.0)))
+    p.write_text(json.dumps(spin_split_cu(cu, xi_scale=3.0)))
     return load(CU, p)
 
 
@@ -305,9 +293,9 @@ def test_domain_wall_global_rotation_invariance_without_soc(pot_mag):
     assert abs(c_.G_e2h - d_.G_e2h) > 1e-5
 
 
-def test_soc_with_zero_xi_is_no_soc(tmp_path, pot_mag):
+def test_soc_with_zero_xi_is_no_soc(tmp_path, pot_mag, spin_split_cu):
     cu = json.loads(CU.read_text())
-    both = _magnet(cu)
+    both = spin_split_cu(cu)
     both["species"]["Ni"]["xi_Ry"] = [0.0, 0.0, 0.0]
     cu0 = copy.deepcopy(cu["species"]["Cu"])
     cu0["xi_Ry"] = [0.0, 0.0, 0.0]

@@ -4,7 +4,6 @@ The magnetic species "Ni" of the transport tests is FICTITIOUS test data (spin-s
 parameters of tests/data/cu_rslmto.json, as in tests/test_transport.py), not real Ni.
 """
 
-import copy
 import dataclasses
 import json
 import os
@@ -178,17 +177,10 @@ def test_invalid_arguments(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def pot_mag(tmp_path_factory):
+def pot_mag(tmp_path_factory, spin_split_cu):
     cu = json.loads(CU.read_text())
-    d = copy.deepcopy(cu)
-    sp = d["species"].pop("Cu")
-    sp["C_Ry"]["up"][2] -= 0.03
-    sp["C_Ry"]["down"][2] += 0.19
-    sp["moment_muB"] = 0.6
-    d["species"]["Ni"] = sp
-    d["provenance"]["method"] = "fictitious test species (spin-split Cu), not a real material"
     p = tmp_path_factory.mktemp("pot") / "magnet.json"
-    p.write_text(json.dumps(d))
+    p.write_text(json.dumps(spin_split_cu(cu)))
     return load(CU, p)
 
 
