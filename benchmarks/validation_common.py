@@ -12,11 +12,13 @@ import os
 import time
 
 import numpy as np
+import pandas as pd
 
 from tbmto import potentials as potmod
 from tbmto import structure, transport
 
 A_PY = 3.548  # Vegard lattice constant of Ni80Fe20 used by configs/default.yaml (Å)
+LAYER_M = A_PY / 2 * 1e-10  # [001] layer spacing of Ni80Fe20 (m)
 M_PAR = (0.0, 0.0, 1.0)
 M_PERP = (1.0, 0.0, 0.0)
 
@@ -62,3 +64,19 @@ def append_jsonl(path: str, row: dict) -> None:
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(row) + "\n")
+
+
+def two_point_rho(df, L1: int, L2: int):
+    """Per-configuration two-point ρ∥, ρ⊥ = Δ(R·A)/ΔL (μΩ·cm), ρ̄ and AMR.
+
+    ``df`` has columns config, L, mag ("par"/"perp") and RA_ohm_m2 (Ω·m²); returns a DataFrame
+    indexed by configuration with columns par, perp, avg, amr (configurations with a missing
+    run are dropped).
+    """
+    wide = df.pivot_table(index="config", columns=["mag", "L"], values="RA_ohm_m2")
+    out = pd.DataFrame(index=wide.index)
+    for m in ("par", "perp"):
+        out[m] = (wide[(m, L2)] - wide[(m, L1)]) / ((L2 - L1) * LAYER_M) * 1e8
+    out["avg"] = (out["par"] + 2 * out["perp"]) / 3
+    out["amr"] = (out["par"] - out["perp"]) / out["avg"]
+    return out.dropna()

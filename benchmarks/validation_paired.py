@@ -15,13 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 import pandas as pd
 
 from tbmto.tables import atomic_write
 
-LAYER_M = 3.548 / 2 * 1e-10  # [001] layer spacing of Ni80Fe20 (m)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from validation_common import two_point_rho  # noqa: E402
 
 
 def _read(path: str) -> pd.DataFrame:
@@ -29,17 +31,6 @@ def _read(path: str) -> pd.DataFrame:
         with open(path) as fh:
             return pd.DataFrame([json.loads(line) for line in fh if line.strip()])
     return pd.read_csv(path)
-
-
-def _rho(df: pd.DataFrame, L1: int, L2: int) -> pd.DataFrame:
-    """Per-configuration two-point ρ∥, ρ⊥ (μΩ·cm) from columns config, L, mag, RA_ohm_m2."""
-    wide = df.pivot_table(index="config", columns=["mag", "L"], values="RA_ohm_m2")
-    out = pd.DataFrame(index=wide.index)
-    for m in ("par", "perp"):
-        out[m] = (wide[(m, L2)] - wide[(m, L1)]) / ((L2 - L1) * LAYER_M) * 1e8
-    out["avg"] = (out["par"] + 2 * out["perp"]) / 3
-    out["amr"] = (out["par"] - out["perp"]) / out["avg"]
-    return out.dropna()
 
 
 def main(argv=None) -> None:
@@ -61,8 +52,8 @@ def main(argv=None) -> None:
         if where:  # FILE#column=value keeps the rows of one variant of a shared file
             key, _, value = where.partition("=")
             var = var[var[key].astype(str) == value]
-        rv = _rho(var, L1, L2)
-        rr = _rho(ref[ref["config"].isin(rv.index)], L1, L2).loc[rv.index]
+        rv = two_point_rho(var, L1, L2)
+        rr = two_point_rho(ref[ref["config"].isin(rv.index)], L1, L2).loc[rv.index]
         diff = rv - rr
         n = len(rv)
         row = {"variant": name, "source": os.path.basename(path), "n_configs": n, "L1": L1, "L2": L2}

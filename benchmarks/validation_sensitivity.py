@@ -15,12 +15,10 @@ import dataclasses
 import os
 import sys
 
-import numpy as np
+import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from validation_common import M_PAR, M_PERP, append_jsonl, load_potentials, run, stack  # noqa: E402
-
-LAYER_M = 3.548 / 2 * 1e-10
+from validation_common import M_PAR, M_PERP, append_jsonl, load_potentials, run, stack, two_point_rho  # noqa: E402
 
 
 def scale_xi(pots, factor: float):
@@ -39,20 +37,19 @@ def main(argv=None):
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
     pots = scale_xi(load_potentials(args.pots), args.xi_scale)
-    ra = {}
+    rows = []
     for c in args.configs:
         for L in args.lengths:
             for mag, mv in (("par", M_PAR), ("perp", M_PERP)):
                 r, t = run(stack(L, c, m=mv), pots, (args.kmesh,) * 2, soc=True)
-                ra[(c, L, mag)] = 1e-15 / r.conductance_per_area
                 row = {"pots": args.pots, "xi_scale": args.xi_scale, "config": c, "L": L, "mag": mag,
-                       "kmesh": args.kmesh, "G_e2h": r.G_e2h, "RA_ohm_m2": ra[(c, L, mag)], "seconds": t}
+                       "kmesh": args.kmesh, "G_e2h": r.G_e2h, "RA_ohm_m2": 1e-15 / r.conductance_per_area,
+                       "seconds": t}
+                rows.append(row)
                 print(row, flush=True)
                 if args.out:
                     append_jsonl(args.out, row)
-    L1, L2 = args.lengths
-    rho = {m: np.mean([(ra[(c, L2, m)] - ra[(c, L1, m)]) / ((L2 - L1) * LAYER_M) * 1e8 for c in args.configs])
-           for m in ("par", "perp")}
+    rho = two_point_rho(pd.DataFrame(rows), *args.lengths).mean()
     rbar = (rho["par"] + 2 * rho["perp"]) / 3
     print(f"xi_scale={args.xi_scale} rho_par={rho['par']:.3f} rho_perp={rho['perp']:.3f} "
           f"rho_avg={rbar:.3f} AMR={(rho['par'] - rho['perp']) / rbar:.3f}")
