@@ -13,6 +13,8 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import copy
 import itertools
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -48,3 +50,14 @@ def _spin_split_cu(cu: dict, d_up: float = -0.03, d_down: float = 0.19, xi_scale
 def spin_split_cu():
     """Builder of a fictitious spin-split species from the Cu potentials (see ``_spin_split_cu``)."""
     return _spin_split_cu
+
+
+@pytest.fixture(scope="session")
+def pot_mag(tmp_path_factory, spin_split_cu):
+    """Cu plus the fictitious spin-split species "Ni" (defaults of ``_spin_split_cu``), loaded."""
+    from tbmto.potentials import load
+
+    cu_path = Path(__file__).parent / "data" / "cu_rslmto.json"
+    p = tmp_path_factory.mktemp("pot") / "magnet.json"
+    p.write_text(json.dumps(spin_split_cu(json.loads(cu_path.read_text()))))
+    return load(cu_path, p)

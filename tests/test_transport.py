@@ -38,14 +38,6 @@ def pot_cu():
 
 
 @pytest.fixture(scope="module")
-def pot_mag(tmp_path_factory, spin_split_cu):
-    cu = json.loads(CU.read_text())
-    p = tmp_path_factory.mktemp("pot") / "magnet.json"
-    p.write_text(json.dumps(spin_split_cu(cu)))
-    return load(CU, p)
-
-
-@pytest.fixture(scope="module")
 def pot_mag_soc3(tmp_path_factory, spin_split_cu):
     cu = json.loads(CU.read_text())
     p = tmp_path_factory.mktemp("pot") / "magnet3.json"

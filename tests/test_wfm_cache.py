@@ -1,24 +1,21 @@
 """Tests of the content-addressed lead-mode cache (tbmto.wfm.cache) and its use by transport.
 
 The magnetic species "Ni" of the transport tests is FICTITIOUS test data (spin-split Cu
-parameters of tests/data/cu_rslmto.json, as in tests/test_transport.py), not real Ni.
+parameters of tests/data/cu_rslmto.json, the `pot_mag` fixture of tests/conftest.py), not real Ni.
 """
 
 import dataclasses
 import json
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tbmto.potentials import load
 from tbmto.structure import build_stack
 from tbmto.transport import compute
 from tbmto.wfm import LeadModeCache, LeadModes, lead_modes, smatrix, smatrix_from_modes
 from tbmto.wfm.cache import lead_modes_key, load_lead_modes, save_lead_modes
 
-CU = Path(__file__).parent / "data" / "cu_rslmto.json"
 A = 3.614
 
 
@@ -174,14 +171,6 @@ def test_invalid_arguments(tmp_path):
 
 
 # ---------------------------------------------------------------- transport with the cache
-
-
-@pytest.fixture(scope="module")
-def pot_mag(tmp_path_factory, spin_split_cu):
-    cu = json.loads(CU.read_text())
-    p = tmp_path_factory.mktemp("pot") / "magnet.json"
-    p.write_text(json.dumps(spin_split_cu(cu)))
-    return load(CU, p)
 
 
 def test_transport_with_cache_is_bitwise_identical(tmp_path, pot_mag):
