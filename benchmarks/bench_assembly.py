@@ -45,7 +45,7 @@ def main() -> None:
     ap.add_argument("--wfm", action="store_true", help="also time one WFM solve")
     args = ap.parse_args()
 
-    pot = load(DATA)
+    pot = load(DATA, linearisation="band_centre")
     a = pot.lattice_constant_angstrom
     atoms = build_stack(args.direction, (args.supercell, args.supercell), layers=args.layers,
                         lattice_constant=a, composition={"Cu": 1.0}, delta=args.delta)

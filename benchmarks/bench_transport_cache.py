@@ -65,7 +65,7 @@ def main() -> None:
     ap.add_argument("--damping", action="store_true", help="also compute dS/dθ (magnetic slab not needed)")
     ap.add_argument("--repeat", type=int, default=1, help="best of this many runs per mode (default 1)")
     args = ap.parse_args()
-    pot = load(DATA)
+    pot = load(DATA, linearisation="band_centre")
     a = pot.lattice_constant_angstrom
     print(f"OMP_NUM_THREADS = {os.environ.get('OMP_NUM_THREADS', 'unset')}; best of {args.repeat}; L = {args.layers}, "
           f"{args.kmesh}x{args.kmesh} k, delta = {args.delta} Å, SOC on, damping {args.damping}")

@@ -246,11 +246,12 @@ def _cmd_transport(args) -> int:
     comm, rank, size = _mpi_world()
     m_vec, m_label = args.magnetization
     atoms = structure.set_magnetization(structure.read_structure(args.structure), m_vec)
-    pots = potentials.load(*args.potentials)
+    pots = potentials.load(*args.potentials, linearisation=args.linearisation)
     t0 = time.perf_counter()
     result = transport.compute(
         atoms, pots, kmesh=args.kmesh, soc=args.soc, damping=args.damping, comm=comm,
         progress=args.progress and rank == 0, lead_cache=args.lead_cache,
+        soc_form=args.soc_form, kgrid=args.kgrid,
     )
     wall = time.perf_counter() - t0
     if rank != 0:
@@ -273,6 +274,9 @@ def _cmd_transport(args) -> int:
             "magnetization_label": m_label,
             "soc": bool(args.soc),
             "kmesh": list(args.kmesh),
+            "kgrid": args.kgrid,
+            "linearisation": args.linearisation,
+            "soc_form": args.soc_form,
             "damping": bool(args.damping),
         },
         "result": result.to_dict(),
@@ -348,6 +352,10 @@ def _cmd_run(args, extra: list[str]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of ``tbmto`` with all subcommands."""
+    from tbmto.onsite import SOC_FORMS
+    from tbmto.potentials import LINEARISATIONS
+    from tbmto.transport import DEFAULT_SOC_FORM, KGRIDS
+
     p = argparse.ArgumentParser(
         prog="tbmto",
         description="First-principles spin transport (TB-MTO wave-function matching): potentials, "
@@ -358,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("scf", help="self-consistent LSDA-ASA potentials → JSON",
                        description="Self-consistent LSDA atomic-sphere potentials (tbmto.asa.scf) written to a "
-                       "tbmto-potentials/1 JSON file.")
+                       "tbmto-potentials/2 JSON file (parameters and the spherical potentials V(r)).")
     s.add_argument("--system", required=True, help="element (Cu, Ni, Fe, ...) or alloy (NiFe)")
     s.add_argument("--lattice", default="fcc", choices=["fcc", "bcc"], help="crystal lattice (default fcc)")
     s.add_argument("--a", type=_positive_float, default=None, help="lattice constant in Å (default: element value or "
@@ -401,6 +409,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="par (m = z, along the current), perp (m = x) or a vector x,y,z (default par)")
     t.add_argument("--soc", action=argparse.BooleanOptionalAction, default=True, help="spin-orbit coupling (default on)")
     t.add_argument("--kmesh", type=_int_pair, default=(8, 8), help="k-parallel mesh n or n1,n2 (default 8,8)")
+    t.add_argument("--kgrid", default="shifted", choices=list(KGRIDS),
+                   help="k-parallel mesh: shifted by half a step (default) or Gamma-centred")
+    t.add_argument("--linearisation", default="fermi", choices=list(LINEARISATIONS),
+                   help="potential parameters rebuilt at E_F from the stored V(r) (default) or the "
+                   "band-centre parameters stored in the files")
+    t.add_argument("--soc-form", dest="soc_form", default=DEFAULT_SOC_FORM, choices=list(SOC_FORMS),
+                   help=f"form of the on-site spin-orbit term (default {DEFAULT_SOC_FORM})")
     t.add_argument("--damping", action="store_true", help="also compute the damping T = <Re Tr dS†/dθ dS/dθ>")
     t.add_argument("--meta", type=_meta, action="append", default=[], metavar="KEY=VALUE",
                    help="metadata stored with the result (repeatable), e.g. x_fe=0.2")

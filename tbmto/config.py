@@ -443,6 +443,9 @@ class StudyPlan:
     magnetizations: tuple[str, ...]
     damping: bool
     lead_cache: bool
+    soc_form: str
+    linearisation: str
+    kgrid: str
     scf: Mapping
     fit: Mapping
     ranks: int
@@ -592,6 +595,9 @@ class StudyPlan:
             f"--magnetization {m}",
             "--soc" if soc == "soc" else "--no-soc",
             f"--kmesh {self.kmesh[0]},{self.kmesh[1]}",
+            f"--kgrid {self.kgrid}",
+            f"--linearisation {self.linearisation}",
+            f"--soc-form {self.soc_form}",
         ]
         if self.damping:
             args.append("--damping")
@@ -729,6 +735,9 @@ def expand_plan(config: Mapping) -> StudyPlan:
         magnetizations=tuple(tr["magnetization"]),
         damping=bool(tr["damping"]),
         lead_cache=bool(tr["lead_cache"]),
+        soc_form=str(tr["soc_form"]),
+        linearisation=str(tr["linearisation"]),
+        kgrid=str(tr["kgrid"]),
         scf=dict(cfg["scf"]),
         fit=dict(cfg["fit"]),
         ranks=int(cfg["mpi"]["ranks"]),

@@ -136,6 +136,20 @@ def _block_diag_add(h: np.ndarray, onsite: np.ndarray, sign: float = 1.0) -> Non
     h6[ar, :, ar, :] += sign * onsite
 
 
+def _bd_right(h: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """h @ X for X block diagonal with per-atom 18 × 18 blocks x (natoms, 18, 18)."""
+    n = x.shape[0]
+    h3 = h.reshape(h.shape[0], n, 18).transpose(1, 0, 2)  # (natoms, rows, 18)
+    return (h3 @ x).transpose(1, 0, 2).reshape(h.shape)
+
+
+def _bd_left_dagger(x: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """X† @ h for X block diagonal with per-atom 18 × 18 blocks x (natoms, 18, 18)."""
+    n = x.shape[0]
+    h3 = h.reshape(n, 18, h.shape[1])
+    return (x.conj().transpose(0, 2, 1) @ h3).reshape(h.shape)
+
+
 def block_diag(onsite: np.ndarray) -> np.ndarray:
     """Dense block-diagonal matrix of per-atom 18 × 18 blocks (natoms, 18, 18)."""
     n = onsite.shape[0]
@@ -309,6 +323,84 @@ class LayeredSystem:
     def onsite_blocks(self, per_atom: np.ndarray) -> list[np.ndarray]:
         """Per-PL dense block-diagonal matrices of per-atom (natoms, 18, 18) blocks."""
         return [block_diag(per_atom[at]) for at in self.pl_atoms]
+
+    def screened_soc_blocks(self, b: HamiltonianBlocks, x: np.ndarray, a: np.ndarray,
+                            dh: list[np.ndarray] | None = None, dx: np.ndarray | None = None,
+                            da: np.ndarray | None = None):
+        """Apply the first-order screened-basis SOC terms to scalar blocks.
+
+        With H_s = S^α − P^α (the blocks ``b``, built with the no-SOC P^α) and on-site A, X
+        (:func:`tbmto.lmto.potential_functions.screened_soc_terms`), the secular matrix
+        K = P^α − S^α − A + (P^α − S^α) X + X†(P^α − S^α) is K = −H with
+
+            H = H_s + H_s X + X† H_s + A,
+
+        block by block: h_i → h_i + h_i X_i + X_i† h_i + A_i, v_i → v_i + v_i X_i + X_{i−1}† v_i
+        (v_i couples PL i−1 to PL i; the lead cells use the X of their atoms). With the θ
+        derivatives (``dh`` = ∂H_s/∂θ on-site per PL, ``dx``, ``da`` per atom):
+
+            ∂h_i = ∂h_s,i + ∂A_i + ∂h_s,i X_i + h_i ∂X_i + ∂X_i† h_i + X_i† ∂h_s,i,
+            ∂v_i = v_i ∂X_i + ∂X_{i−1}† v_i,
+
+        the coupling derivatives going to :func:`tbmto.wfm.smatrix` as ``dv_slab``. X is block
+        diagonal (18 × 18 per atom), so every product costs O(n² · 18), not O(n³).
+
+        Parameters
+        ----------
+        b : HamiltonianBlocks
+            Blocks of H_s at one k∥.
+        x, a : ndarray (natoms, 18, 18)
+            X and A of every atom of the Atoms object (lead PL atoms are taken from their
+            source atoms, as for P^α).
+        dh : list of ndarray, optional
+            ∂H_s/∂θ per scattering PL (on-site, k independent).
+        dx, da : ndarray (natoms, 18, 18), optional
+            ∂X/∂θ, ∂A/∂θ per atom (zero for atoms that are not rotated).
+
+        Returns
+        -------
+        blocks : HamiltonianBlocks
+        dh_slab, dv_slab : list of ndarray or None
+            ∂H/∂θ on-site blocks (M) and coupling blocks (M + 1), None without derivatives.
+        """
+        m = self.n_pl
+        xs = [x[at] for at in self.pl_atoms]
+        xl, xr = x[self.left_lead_atoms], x[self.right_lead_atoms]
+
+        def cong(h, xa, xb):
+            """h + h X_b + X_a† h for block-diagonal X_a (rows) and X_b (columns)."""
+            return h + _bd_right(h, xb) + _bd_left_dagger(xa, h)
+
+        h_slab = [cong(h, xi, xi) + block_diag(a[at])
+                  for h, xi, at in zip(b.h_slab, xs, self.pl_atoms)]
+        left_x = [xl] + xs
+        right_x = xs + [xr]
+        v_slab = [cong(v, xa, xb) for v, xa, xb in zip(b.v_slab, left_x, right_x)]
+        h_left = cong(b.h_left, xl, xl) + block_diag(a[self.left_lead_atoms])
+        v_left = cong(b.v_left, xl, xl)
+        if b.h_right is b.h_left and np.array_equal(xl, xr):
+            h_right, v_right = h_left, v_left
+        else:
+            h_right = cong(b.h_right, xr, xr) + block_diag(a[self.right_lead_atoms])
+            v_right = cong(b.v_right, xr, xr)
+        blocks = HamiltonianBlocks(h_left=h_left, v_left=v_left, h_slab=h_slab, v_slab=v_slab,
+                                   h_right=h_right, v_right=v_right)
+        if dh is None:
+            return blocks, None, None
+        dxs = [dx[at] for at in self.pl_atoms]
+        dh_slab = []
+        for i in range(m):
+            hs, dhs = b.h_slab[i], dh[i]
+            dh_slab.append(dhs + block_diag(da[self.pl_atoms[i]]) + _bd_right(dhs, xs[i])
+                           + _bd_right(hs, dxs[i]) + _bd_left_dagger(dxs[i], hs)
+                           + _bd_left_dagger(xs[i], dhs))
+        zero_l = np.zeros_like(xl)
+        zero_r = np.zeros_like(xr)
+        dleft = [zero_l] + dxs
+        dright = dxs + [zero_r]
+        dv_slab = [_bd_right(v, dxb) + _bd_left_dagger(dxa, v)
+                   for v, dxa, dxb in zip(b.v_slab, dleft, dright)]
+        return blocks, dh_slab, dv_slab
 
 
 def _info(atoms: Atoms, key: str):
@@ -523,13 +615,28 @@ def build_layered_system(
     )
 
 
-def kmesh(cell2d: np.ndarray, n: tuple[int, int]) -> np.ndarray:
-    """Uniform shifted k∥ mesh of the 2D Brillouin zone of ``cell2d``.
+def kmesh(cell2d: np.ndarray, n: tuple[int, int], grid: str = "shifted") -> np.ndarray:
+    """Uniform k∥ mesh of the 2D Brillouin zone of ``cell2d``.
 
-    k = ((i + ½)/n₁) B₁ + ((j + ½)/n₂) B₂, i < n₁, j < n₂, with B_a · A_b = 2π δ_ab. The
-    half-step offset is the same fraction of the mesh step for every cell, so the mesh of an
-    m × m supercell with n × n points folds exactly onto the (m n) × (m n) mesh of the
-    primitive cell; no k → −k reduction is made.
+    With B_a · A_b = 2π δ_ab and n = (n₁, n₂):
+
+    * ``grid="shifted"`` (default): k = ((i + ½)/n₁) B₁ + ((j + ½)/n₂) B₂, i = 0 … n₁−1,
+      j = 0 … n₂−1. Γ is never a mesh point, and the set is closed under k → −k (mod the
+      reciprocal lattice) for every n.
+    * ``grid="gamma"``: k = (i/n₁) B₁ + (j/n₂) B₂, i = −⌊(n₁−1)/2⌋ … ⌊n₁/2⌋ (j likewise), so
+      n₁ n₂ points with Γ among them (single-k behaviour at Γ is visible in the sum). Modulo
+      the reciprocal lattice the set is closed under k → −k for every n; the returned
+      (unreduced) Cartesian points themselves are symmetric, −k being again a mesh point,
+      exactly when n₁ and n₂ are odd (for even n the zone-boundary row i = n/2 has its
+      partner −n/2 only up to a reciprocal lattice vector). With n₁ = n₂ = 2N − 1 it is the
+      symmetric (2N−1)² mesh of the published TB-MTO transport code of the Twente group.
+
+    Supercell folding: for both grids the mesh of an m × m supercell (lattice m A) with n × n
+    points, unfolded by the supercell reciprocal vectors G = (a/m) B₁ + (b/m) B₂
+    (a, b = 0 … m−1), is as a set (mod the primitive reciprocal lattice) the (m n) × (m n)
+    mesh of the same grid type of the primitive cell, for every m and n. For the shifted grid
+    this holds because the half-step offset is the same fraction of the mesh step in both
+    meshes: (i + ½)/(m n) + a/m = (i + a n + ½)/(m n). No k → −k reduction is made.
 
     Parameters
     ----------
@@ -537,12 +644,17 @@ def kmesh(cell2d: np.ndarray, n: tuple[int, int]) -> np.ndarray:
         Lateral lattice vectors (Å).
     n : (int, int)
         Mesh size.
+    grid : {"shifted", "gamma"}
+        Mesh type, see above.
 
     Returns
     -------
     ndarray (n₁ n₂, 3)
         Cartesian k∥ in 1/Å (z = 0), in C order over (i, j).
     """
+    grids = ("shifted", "gamma")
+    if not isinstance(grid, str) or grid not in grids:
+        raise ValueError(f"grid must be one of {grids!r}, got {grid!r}")
     try:
         n1, n2 = (int(x) for x in n)
     except (TypeError, ValueError):
@@ -552,7 +664,11 @@ def kmesh(cell2d: np.ndarray, n: tuple[int, int]) -> np.ndarray:
     A = np.asarray(cell2d, dtype=float)
     # reciprocal vectors in the plane of A: B = 2π (A A^T)^{-1} A
     B = 2.0 * np.pi * np.linalg.solve(A @ A.T, A)
-    f1 = (np.arange(n1) + 0.5) / n1
-    f2 = (np.arange(n2) + 0.5) / n2
+    if grid == "shifted":
+        f1 = (np.arange(n1) + 0.5) / n1
+        f2 = (np.arange(n2) + 0.5) / n2
+    else:
+        f1 = np.arange(-((n1 - 1) // 2), n1 // 2 + 1) / n1
+        f2 = np.arange(-((n2 - 1) // 2), n2 // 2 + 1) / n2
     g1, g2 = np.meshgrid(f1, f2, indexing="ij")
     return g1.reshape(-1, 1) * B[0] + g2.reshape(-1, 1) * B[1]

@@ -3,7 +3,8 @@
 For every k∥ of a uniform mesh of the lateral supercell Brillouin zone the MTO secular matrix
 K = P^α(E) − S^α(k∥) is assembled in principal-layer blocks (:mod:`tbmto.layers`) and the
 scattering matrix is computed by wave-function matching (:func:`tbmto.wfm.smatrix`, K = E − H
-with H = S^α − P^α at E = 0). Observables (DESIGN.md §4; seed Sec. IV, Eqs. 66–70):
+with H = S^α − P^α at E = 0). Observables (Starikov et al., PRB 97, 214415 (2018); Brataas, Tserkovnyak & Bauer, PRL 101,
+037207 (2008)):
 
 * G = (e²/h) ⟨Tr t t†⟩_k∥, spin summed, for the whole lateral supercell;
 * Sharvin: ⟨N_left⟩_k∥, ⟨N_right⟩_k∥ propagating lead channels;
@@ -15,6 +16,11 @@ S^α pairs (k∥ and magnetisation independent) are computed once per structure 
 per structure and magnetisation; per k∥ only the Bloch sums and the WFM solve run. The k loop
 is distributed with :func:`tbmto.parallel.kmap`; results are reduced in k order on every rank,
 so they are bitwise independent of the number of MPI ranks.
+
+The on-site blocks come from :func:`tbmto.onsite.onsite_terms` in one of three spin–orbit forms
+(``soc_form``: ``orthogonal``, ``screened``, ``exact``); the potential parameters are those of
+the :class:`~tbmto.potentials.Potentials` passed in (linearised at E_F by default, see
+:func:`tbmto.potentials.load`).
 """
 
 from __future__ import annotations
@@ -29,13 +35,19 @@ import numpy as np
 from ase import Atoms
 
 from tbmto.layers import LayeredSystem, build_layered_system, kmesh as make_kmesh
-from tbmto.lmto.potential_functions import onsite_p, onsite_p_dtheta
 from tbmto.lmto.structure_constants import SCREENING_ALPHA
+from tbmto.onsite import SOC_FORMS, onsite_terms
 from tbmto.observables import conductance_per_area, gilbert_alpha, sharvin_conductance_per_area
 from tbmto.potentials import Potentials, fcc_wigner_seitz_radius
 from tbmto.structure import REGION_SLAB, positive_int_pair
 
-__all__ = ["TransportResult", "compute", "damping_axis_for", "onsite_parameters"]
+__all__ = ["TransportResult", "compute", "damping_axis_for", "onsite_parameters",
+           "DEFAULT_SOC_FORM", "KGRIDS"]
+
+DEFAULT_SOC_FORM = "orthogonal"
+"""Default spin–orbit form of :func:`compute` (``transport.soc_form``)."""
+KGRIDS = ("shifted", "gamma")
+"""k∥ meshes (:func:`tbmto.layers.kmesh`): half-step shifted, or Γ-centred."""
 
 
 @dataclass
@@ -57,11 +69,13 @@ class TransportResult:
     n_k : int
         Number of k∥ points.
     kmesh : list of int
-        Mesh size (n₁, n₂) of the supercell Brillouin zone (shifted by half a step).
+        Mesh size (n₁, n₂) of the supercell Brillouin zone.
     seconds : float
         Wall time of :func:`compute` (s).
     soc, energy_Ry, damping_axis
         Settings used (energy relative to E_F; damping_axis None without damping).
+    soc_form, linearisation, kgrid : str
+        On-site SOC form, linearisation of the potential parameters and k∥ mesh used.
     n_atoms, n_slab_atoms, n_principal_layers, pl_layers
         Size of the problem: atoms in the structure, slab atoms, scattering PLs, PL thickness
         in atomic layers.
@@ -101,6 +115,9 @@ class TransportResult:
     timings: dict = field(default_factory=dict)
     wigner_seitz_radius_angstrom: float = float("nan")
     lead_cache: dict | None = None
+    soc_form: str = DEFAULT_SOC_FORM
+    linearisation: str = "fermi"
+    kgrid: str = "shifted"
 
     @property
     def conductance_per_area(self) -> float:
@@ -177,6 +194,8 @@ def compute(
     damping_axis: Sequence[float] | None = None,
     layered: LayeredSystem | None = None,
     lead_cache=None,
+    soc_form: str = DEFAULT_SOC_FORM,
+    kgrid: str = "shifted",
 ) -> TransportResult:
     """Landauer conductance (and damping dissipation) of a lead | slab | lead structure.
 
@@ -189,10 +208,10 @@ def compute(
         Parameters for every species of ``atoms`` (E_F = 0), at the same lattice constant
         (to 1e−4 Å).
     kmesh : (int, int)
-        n₁ × n₂ uniform mesh of the supercell 2D Brillouin zone, shifted by half a step
-        (folding consistent: 1×1 with (m n)² points ≡ m×m with n² points).
+        n₁ × n₂ uniform mesh of the supercell 2D Brillouin zone (folding consistent: 1×1 with
+        (m n)² points ≡ m×m with n² points).
     soc : bool
-        Include ξ L·S.
+        Include spin–orbit coupling.
     damping : bool
         Also compute T = ⟨Re Tr ∂S†/∂θ ∂S/∂θ⟩ for a rigid rotation of all slab moments.
     energy_Ry : float
@@ -214,6 +233,11 @@ def compute(
         ``LeadModeCache(directory=path, max_memory_items=0)``, disk only) and solve with
         :func:`tbmto.wfm.smatrix_from_modes`; results are bitwise those without a cache.
         Hit/miss counts go to ``TransportResult.lead_cache``.
+    soc_form : {"orthogonal", "screened", "exact"}
+        Form of the on-site spin–orbit term (:mod:`tbmto.onsite`); irrelevant without SOC.
+    kgrid : {"shifted", "gamma"}
+        k∥ mesh: shifted by half a step (default) or Γ-centred (:func:`tbmto.layers.kmesh`;
+        n = 2N − 1 gives the (2N − 1)² symmetric mesh of the published TB-MTO code).
 
     Returns
     -------
@@ -259,12 +283,11 @@ def compute(
     elif sum(len(p) for p in layered.pl_atoms) != len(atoms):
         raise ValueError("layered was built for a structure with a different number of atoms")
 
+    if soc_form not in SOC_FORMS:
+        raise ValueError(f"soc_form must be one of {list(SOC_FORMS)}, got {soc_form!r}")
+    if kgrid not in KGRIDS:
+        raise ValueError(f"kgrid must be one of {list(KGRIDS)}, got {kgrid!r}")
     t0 = time.perf_counter()
-    args = (par["C"], par["sqrt_delta"], par["gamma"], par["xi"], m)
-    p_all = onsite_p(float(energy_Ry), *args, alpha=SCREENING_ALPHA, soc=bool(soc))
-    p_left = p_all[layered.left_lead_atoms]
-    p_right = p_all[layered.right_lead_atoms]
-    dh = None
     axis = None
     if damping:
         axis = damping_axis_for(m[slab]) if damping_axis is None else np.asarray(damping_axis, dtype=float)
@@ -273,15 +296,18 @@ def compute(
         mbar = m[slab].mean(axis=0)
         if abs(axis @ mbar) > 1e-6 * max(1.0, np.linalg.norm(mbar)):
             raise ValueError(f"damping_axis must be perpendicular to the mean slab magnetisation {mbar}")
-        dp = np.zeros_like(p_all)
-        sl = np.flatnonzero(slab)
-        dp[sl] = onsite_p_dtheta(float(energy_Ry), *(x[sl] for x in args), axis=axis,
-                                 alpha=SCREENING_ALPHA, soc=bool(soc))
-        dh = layered.onsite_blocks(-dp)  # ∂H/∂θ = −∂P^α/∂θ
+    terms = onsite_terms(potentials, atoms.get_chemical_symbols(), m, float(energy_Ry), soc=bool(soc),
+                         soc_form=soc_form, rotated=slab if damping else None, axis=axis,
+                         alpha=SCREENING_ALPHA)
+    p_all = terms.p
+    p_left = p_all[layered.left_lead_atoms]
+    p_right = p_all[layered.right_lead_atoms]
+    dh = layered.onsite_blocks(-terms.dp) if damping else None  # ∂H/∂θ = −∂P^α/∂θ
+    screened = terms.x is not None
     t_pot = time.perf_counter() - t0
 
     cell2d = layered.cell2d
-    ks = make_kmesh(cell2d, (n1, n2))
+    ks = make_kmesh(cell2d, (n1, n2), grid=kgrid)
 
     def cached_leads(b):
         """Both leads through the cache: (left, right, lookups, memory hits, disk hits, misses)."""
@@ -300,17 +326,20 @@ def compute(
     def one_k(k):
         ta = time.perf_counter()
         b = layered.hamiltonian_blocks(k, p_all, p_left, p_right)
+        dh_k, dv_k = dh, None
+        if screened:
+            b, dh_k, dv_k = layered.screened_soc_blocks(b, terms.x, terms.a, dh, terms.dx, terms.da)
         tb = time.perf_counter()
         if cache is None:
             res = smatrix(b.h_left, b.v_left, b.h_slab, b.v_slab, b.h_right, b.v_right,
-                          energy=0.0, dh_slab=dh)
+                          energy=0.0, dh_slab=dh_k, dv_slab=dv_k)
             stats, t_leads = (0, 0, 0, 0), 0.0
         else:
             left, right, *stats = cached_leads(b)
             t_leads = time.perf_counter() - tb
-            res = smatrix_from_modes(left, right, b.h_slab, b.v_slab, dh_slab=dh)
+            res = smatrix_from_modes(left, right, b.h_slab, b.v_slab, dh_slab=dh_k, dv_slab=dv_k)
         tc = time.perf_counter()
-        d = res.damping_trace() if dh is not None else float("nan")
+        d = res.damping_trace() if damping else float("nan")
         return (res.transmission(), res.n_left, res.n_right, d, tb - ta, tc - tb, *stats, t_leads)
 
     t0 = time.perf_counter()
@@ -356,4 +385,7 @@ def compute(
             "misses": int(np.sum(arr[:, 9])),
             "leads_s_per_k": float(np.mean(arr[:, 10])),
         },
+        soc_form=soc_form,
+        linearisation=potentials.linearisation,
+        kgrid=kgrid,
     )

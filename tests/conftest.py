@@ -60,4 +60,4 @@ def pot_mag(tmp_path_factory, spin_split_cu):
     cu_path = Path(__file__).parent / "data" / "cu_rslmto.json"
     p = tmp_path_factory.mktemp("pot") / "magnet.json"
     p.write_text(json.dumps(spin_split_cu(json.loads(cu_path.read_text()))))
-    return load(cu_path, p)
+    return load(cu_path, p, linearisation="band_centre")

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tbmto.asa import write_potentials
-from tbmto.asa.io import validate_potentials
+from tbmto.asa.io import FORMAT, validate_potentials
 
 
 def _minimal():
@@ -14,8 +14,8 @@ def _minimal():
           "C_Ry": {"up": [-0.4, 0.6, -0.29], "down": [-0.4, 0.6, -0.29]},
           "sqrt_delta_Ry": {"up": [0.41, 0.40, 0.094], "down": [0.41, 0.40, 0.094]},
           "gamma": {"up": [0.42, 0.11, -0.003], "down": [0.42, 0.11, -0.003]},
-          "xi_Ry": [0.0, 0.011, 0.0084]}
-    return {"format": "tbmto-potentials/1", "system": "Cu", "lattice": "fcc", "x_fe": 0.0,
+          "xi_Ry": [0.0, 0.011, 0.0084], "radial": None}
+    return {"format": FORMAT, "system": "Cu", "lattice": "fcc", "x_fe": 0.0,
             "lattice_constant_angstrom": 3.614, "wigner_seitz_radius_bohr": 2.669,
             "fermi_energy_Ry": -0.08, "species": {"Cu": sp},
             "provenance": {"tbmto_version": "0", "method": "test", "settings": {},
@@ -36,6 +36,7 @@ def test_overwrite_is_atomic_and_complete(tmp_path):
     (lambda d: d.pop("fermi_energy_Ry"), "fermi_energy_Ry"),
     (lambda d: d.update(format="other/2"), "format"),
     (lambda d: d["species"]["Cu"].pop("gamma"), "gamma"),
+    (lambda d: d["species"]["Cu"].pop("radial"), "radial"),
     (lambda d: d.update(species={}), "at least one species"),
     (lambda d: d["provenance"].update(converged=False), "not converged"),
 ])

@@ -34,7 +34,7 @@ A = 3.614
 
 @pytest.fixture(scope="module")
 def pot_cu():
-    return load(CU)
+    return load(CU, linearisation="band_centre")
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def pot_mag_soc3(tmp_path_factory, spin_split_cu):
     cu = json.loads(CU.read_text())
     p = tmp_path_factory.mktemp("pot") / "magnet3.json"
     p.write_text(json.dumps(spin_split_cu(cu, xi_scale=3.0)))
-    return load(CU, p)
+    return load(CU, p, linearisation="band_centre")
 
 
 def _stack(direction="001", supercell=(1, 1), layers=2, comp=None, **kw):
@@ -294,7 +294,7 @@ def test_soc_with_zero_xi_is_no_soc(tmp_path, pot_mag, spin_split_cu):
     both["species"]["Cu"] = cu0
     p = tmp_path / "noxi.json"
     p.write_text(json.dumps(both))
-    pot0 = load(p)
+    pot0 = load(p, linearisation="band_centre")
     atoms = _stack("001", (1, 1), layers=3, comp={"Ni": 1.0}, magnetization=(0.0, 1.0, 1.0))
     kw = dict(kmesh=(3, 3), progress=False, damping=True)
     with_soc = compute(atoms, pot0, soc=True, **kw)

@@ -237,7 +237,7 @@ def test_cli_transport_lead_cache(tmp_path, pot_mag):
     pots = [os.fspath(p) for p in pot_mag.sources]
     cache = tmp_path / "cache" / "leads"
     common = ["transport", "--structure", os.fspath(s), "--potentials", *pots, "--kmesh", "2",
-              "--magnetization", "perp", "--no-progress"]
+              "--magnetization", "perp", "--no-progress", "--linearisation", "band_centre"]
     assert main([*common, "--out", os.fspath(tmp_path / "a.json")]) == 0
     assert main([*common, "--lead-cache", os.fspath(cache), "--out", os.fspath(tmp_path / "b.json")]) == 0
     assert main([*common, "--lead-cache", os.fspath(cache), "--out", os.fspath(tmp_path / "c.json")]) == 0

@@ -1,4 +1,4 @@
-"""Writing the potentials file (``tbmto-potentials/1``, docs/interfaces.md) atomically."""
+"""Writing the potentials file (:data:`FORMAT`, docs/interfaces.md) atomically."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ import os
 import tempfile
 from pathlib import Path
 
-FORMAT = "tbmto-potentials/1"
+FORMAT = "tbmto-potentials/2"
+"""Format string of the potentials files written here and read by :func:`tbmto.potentials.load`
+(version 2: with the self-consistent spherical potentials V_σ(r) of every species)."""
+LEGACY_FORMATS = ("tbmto-potentials/1",)
+"""Older formats, recognised only to tell the user to regenerate the file."""
+
 _REQUIRED = ("format", "system", "lattice", "x_fe", "lattice_constant_angstrom",
              "wigner_seitz_radius_bohr", "fermi_energy_Ry", "species", "provenance")
 _SPECIES_KEYS = ("concentration", "moment_muB", "charges", "C_Ry", "sqrt_delta_Ry", "gamma",
-                 "xi_Ry")
+                 "xi_Ry", "radial")
 
 
 def validate_potentials(data: dict) -> None:

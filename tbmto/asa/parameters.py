@@ -91,6 +91,47 @@ class PotentialParameters:
         return np.sqrt(self.delta)
 
 
+def spin_orbit_integrals(mesh: LogMesh, v: np.ndarray, params: PotentialParameters,
+                         c: float = C_LIGHT_RY) -> tuple[np.ndarray, np.ndarray]:
+    """Radial SOC integrals ξ_l^σ = ⟨φ_lσ|ξ|φ_lσ⟩ and ⟨φ_lσ|ξ|φ̇_lσ⟩ at the parameters' E_ν.
+
+    ξ(r; E) = 2/(M̄² c²) (1/r) dV̄/dr with the spin-averaged potential V̄ = ½(V↑ + V↓) and
+    M̄ = 1 + (E − V̄)/c² (:func:`tbmto.asa.coupled.spin_orbit_radial`), the radial factor of
+    the spin–orbit operator ξ(r) L·S of the scalar-relativistic Hamiltonian (Koelling & Harmon,
+    J. Phys. C 10, 3107 (1977)). The same ξ(r) enters the exact on-site solution
+    (:func:`tbmto.asa.coupled.exact_onsite_p0`), so that the parameter forms of the SOC and the
+    exact solution agree to first order in ξ. φ̇ is the energy derivative orthogonal to φ
+    (⟨φ|φ̇⟩ = 0, large components).
+
+    Parameters
+    ----------
+    mesh : LogMesh
+        Sphere mesh (bohr).
+    v : ndarray (2, n)
+        Spin potentials (Ry).
+    params : PotentialParameters
+        Result of :func:`potential_parameters` for ``v``.
+    c : float
+        Speed of light (Ry units).
+
+    Returns
+    -------
+    xi, xi_dot : ndarray (2, 3)
+        ⟨φ|ξ|φ⟩ (Ry) and ⟨φ|ξ|φ̇⟩ (dimensionless: Ry × Ry⁻¹) per spin and l; s entries are 0.
+    """
+    from .coupled import spin_orbit_radial
+
+    xi = np.zeros((2, 3))
+    xi_dot = np.zeros((2, 3))
+    rad = params.radial
+    for s_ in range(2):
+        for l in (1, 2):
+            xr = spin_orbit_radial(mesh, v, float(params.e_nu[s_, l]), c)
+            xi[s_, l] = mesh.integrate(rad.p[s_, l] ** 2 * xr)
+            xi_dot[s_, l] = mesh.integrate(rad.p[s_, l] * rad.pdot[s_, l] * xr)
+    return xi, xi_dot
+
+
 def _solutions(mesh: LogMesh, v: np.ndarray, energies: np.ndarray, c: float):
     """Normalised (P, small = 2Q/c) and D at s for v (2, n), energies (2, 3, k)."""
     ns, nl, nk = energies.shape

@@ -93,7 +93,7 @@ def _start_exponent(mesh: LogMesh, v, l, c):
     return l + 1.0
 
 
-def integrate_outward(mesh: LogMesh, v, l, e, c: float = C_LIGHT_RY, stop=None):
+def integrate_outward(mesh: LogMesh, v, l, e, c: float = C_LIGHT_RY, stop=None, v_extra=None):
     """Integrate the radial equation outward from the nucleus.
 
     Parameters
@@ -109,6 +109,11 @@ def integrate_outward(mesh: LogMesh, v, l, e, c: float = C_LIGHT_RY, stop=None):
         Speed of light (Ry units); ``NONRELATIVISTIC`` for the Schrödinger equation.
     stop : array_like of int (batch,), optional
         Last mesh index to integrate to (values beyond are frozen); default: the whole mesh.
+    v_extra : array_like, shape (n,) or (batch, n), optional
+        Extra potential (Ry) added to V in the b coefficient only, b = ½ r [l(l+1)/(M r²) +
+        V + v_extra − E], but not in M (e.g. κ ξ(r) of a j = l ± ½ spin–orbit channel);
+        at the half-steps it is taken from a cubic spline of r v_extra. Default: none
+        (results bitwise unchanged).
 
     Returns
     -------
@@ -122,6 +127,15 @@ def integrate_outward(mesh: LogMesh, v, l, e, c: float = C_LIGHT_RY, stop=None):
     stop = (np.full(nb, mesh.n - 1) if stop is None
             else np.broadcast_to(np.asarray(stop, int), (nb,)))
     a, b, am, bm = _grid_and_mid(mesh, v, l, e, c)
+    if v_extra is not None:
+        vx = np.asarray(v_extra, float)
+        try:
+            vx = np.broadcast_to(vx, (nb, mesh.n))
+        except ValueError as exc:
+            raise ValueError(f"v_extra must have shape ({mesh.n},) or ({nb}, {mesh.n}), "
+                             f"got {vx.shape}") from exc
+        b = b + 0.5 * mesh.r * vx
+        bm = bm + 0.5 * mesh.at_mid(vx * mesh.r)
     t = _rk4_transfer(mesh.h, a[:, :-1], b[:, :-1], am, bm, a[:, 1:], b[:, 1:])
     active = np.arange(mesh.n - 1)[None, :] < stop[:, None]
     t[~active] = np.eye(2)

@@ -41,6 +41,7 @@ from .. import __version__
 from ..materials import atomic_number, vegard_lattice_constant
 from .atom import _anderson
 from .bands import band_moments, diagonalise, fermi_level, structure_constants_k
+from .io import FORMAT
 from .madelung import madelung_matrix
 from .parameters import potential_parameters
 from .sphere import (Sphere, initial_valence_density, make_sphere, sphere_charge,
@@ -113,6 +114,7 @@ class _SpeciesState:
     n_val: np.ndarray
     params: object = None
     m0: np.ndarray | None = None
+    v: np.ndarray | None = None
 
 
 def _initial_e_nu(sp: Sphere, v: np.ndarray) -> np.ndarray:
@@ -145,8 +147,11 @@ def sphere_scf(sphere: Sphere, m0: np.ndarray, e_nu: np.ndarray, m2: np.ndarray,
     Returns
     -------
     params : PotentialParameters
+        Parameters of the potential ``v`` at ``e_nu``.
     n_val : ndarray (2, n)
         Self-consistent valence spin densities.
+    v : ndarray (2, n)
+        The spin potentials V_σ(r) (Ry) whose parameters are ``params``.
     """
     mesh = sphere.mesh
     wgt = 4.0 * np.pi * mesh.r**2 * np.sqrt(mesh.r * mesh.h)
@@ -160,7 +165,7 @@ def sphere_scf(sphere: Sphere, m0: np.ndarray, e_nu: np.ndarray, m2: np.ndarray,
         n_out = valence_density(mesh, pp.radial, m0, zero, m2)
         err = float(np.sum(mesh.integrate(4 * np.pi * mesh.r**2 * np.abs(n_out - n))))
         if err < tol:
-            return pp, n_out
+            return pp, n_out, v
         x = _anderson(n * wgt, (n_out - n) * wgt, hx, hf, beta=0.5, depth=5)
         n = x / wgt
     raise RuntimeError(f"sphere self-consistency for {sphere.symbol} at fixed moments did not "
@@ -251,7 +256,9 @@ def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | No
     Returns
     -------
     dict
-        JSON-ready potentials in the ``tbmto-potentials/1`` format (docs/interfaces.md).
+        JSON-ready potentials in the :data:`tbmto.asa.io.FORMAT` format
+        (docs/interfaces.md): parameters at the band centres of gravity and, per species, the
+        self-consistent spherical potentials V_σ(r) (:func:`radial_record`).
 
     Raises
     ------
@@ -303,7 +310,7 @@ def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | No
                   mixing, start=start)
     conc = ({species[0]: 1.0} if len(species) == 1 else {"Ni": 1.0 - x, "Fe": x})
     data = {
-        "format": "tbmto-potentials/1",
+        "format": FORMAT,
         "system": system, "lattice": lattice,
         "x_fe": (float(x) if system == "NiFe" else (1.0 if system == "Fe" else 0.0)),
         "lattice_constant_angstrom": float(geom.lattice_constant),
@@ -340,6 +347,7 @@ def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | No
             "sqrt_delta_Ry": {"up": pp.sqrt_delta[0].tolist(), "down": pp.sqrt_delta[1].tolist()},
             "gamma": {"up": pp.gamma[0].tolist(), "down": pp.gamma[1].tolist()},
             "xi_Ry": [0.0, float(pp.xi[:, 1].mean()), float(pp.xi[:, 2].mean())],
+            "radial": radial_record(st.sphere, st.v),
         }
         data["provenance"]["species_details"][name] = {
             "e_nu_Ry": {"up": pp.e_nu[0].tolist(), "down": pp.e_nu[1].tolist()},
@@ -348,6 +356,24 @@ def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | No
             "net_charge_e": float(st.sphere.n_valence - q.sum()),
         }
     return data
+
+
+def radial_record(sphere: Sphere, v: np.ndarray) -> dict:
+    """The self-consistent spherical potential of one species as stored in a potentials file.
+
+    The log mesh is stored by its end points and size (``tbmto.asa.mesh.log_mesh(s, n, r_min)``
+    rebuilds it bit for bit); V_σ(r) in Ry on that mesh, spin ↑/↓ along the local moment, in
+    the file's absolute energy zero (the zero of ``fermi_energy_Ry``).
+    """
+    mesh = sphere.mesh
+    return {
+        "z": int(sphere.z),
+        "core_electrons": float(sphere.n_core),
+        "sphere_radius_bohr": float(mesh.r[-1]),
+        "r_min_bohr": float(mesh.r[0]),
+        "n_mesh": int(mesh.n),
+        "V_Ry": {"up": [float(x) for x in v[0]], "down": [float(x) for x in v[1]]},
+    }
 
 
 ELEMENT_START_KMESH = 8
@@ -470,8 +496,8 @@ def _run(species, geoms: list[Geometry], nk, kT, max_iter, tol, progress, initia
             v_mad = np.zeros(1)
         for k, st in enumerate(states):
             q0, centre, width = x_in[k]
-            st.params, st.n_val = sphere_scf(st.sphere, q0, centre, q0 * width, st.n_val,
-                                             float(v_mad[k]))
+            st.params, st.n_val, st.v = sphere_scf(st.sphere, q0, centre, q0 * width,
+                                                   st.n_val, float(v_mad[k]))
             st.m0 = q0
         mu, x_out = bands([st.params for st in states])
         cur = np.concatenate([np.ravel([st.params.C, st.params.delta]) for st in states])

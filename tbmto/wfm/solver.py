@@ -33,14 +33,19 @@ one LU of an n × n block, one n × n triangular solve and one GEMM per layer, n
 transfer-matrix product. When a coupling v_{i+1} has zero rows R (an MTO principal
 layer couples to the next one through its last atomic layer only), only the block
 g^L_i[R, R] is formed (|R| right-hand sides), and the GEMMs shrink to the non-zero
-rows/columns. For θ entering only the onsite blocks, dK = −dH, so
-(Fisher–Lee / Dyson)
+rows/columns. For θ entering the slab onsite blocks h_i and the couplings between slab
+layers v_i = H_{i−1,i} (1 ≤ i ≤ M−1), dK = −dH, so (Fisher–Lee / Dyson)
 
 .. math::  \partial_\theta S = B\,G\,\partial_\theta H\,G\,A
-           = \sum_i \Phi_i\, \partial_\theta h_i\, \Psi_i ,
+           = \sum_{i=0}^{M-1} \Phi_i\, \partial_\theta h_i\, \Psi_i
+           + \sum_{i=1}^{M-1} \bigl(\Phi_{i-1}\, \partial_\theta v_i\, \Psi_i
+           + \Phi_i\, \partial_\theta v_i^\dagger\, \Psi_{i-1}\bigr),
 
 with the scattering states Ψ_i = (G A)_i and adjoint states Φ_i = (B G)_i obtained by a
-backward substitution with the stored factors (O(n²) memory per layer).
+backward substitution with the stored factors (O(n²) memory per layer; the coupling
+terms use the states of two neighbouring layers, available in the same sweep). The
+lead couplings v_0, v_M and the leads themselves must not depend on θ (they enter
+Σ_L, Σ_R, A and B).
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from .leads import LeadModes, lead_modes
-from .validate import check_energy, validate_lead, validate_slab
+from .validate import check_energy, validate_dv_slab, validate_lead, validate_slab
 
 __all__ = ["SMatrixResult", "smatrix", "smatrix_from_modes", "UNITARITY_WARN"]
 
@@ -81,7 +86,7 @@ class SMatrixResult:
     energy : float
         Energy E of K = E − H (model unit).
     dS : numpy.ndarray or None
-        ∂S/∂θ (same shape as S) when ``dh_slab`` was given.
+        ∂S/∂θ (same shape as S) when ``dh_slab`` and/or ``dv_slab`` was given.
     """
 
     S: np.ndarray
@@ -122,10 +127,10 @@ class SMatrixResult:
         Raises
         ------
         ValueError
-            If the result was computed without ``dh_slab``.
+            If the result was computed without ``dh_slab`` or ``dv_slab``.
         """
         if self.dS is None:
-            raise ValueError("damping_trace() needs dS: call smatrix(..., dh_slab=...)")
+            raise ValueError("damping_trace() needs dS: call smatrix(..., dh_slab=... and/or dv_slab=...)")
         return float(np.sum(np.abs(self.dS) ** 2))
 
     def unitarity_error(self) -> float:
@@ -179,6 +184,7 @@ def smatrix_from_modes(
     h_slab: Sequence[object],
     v_slab: Sequence[object],
     dh_slab: Sequence[object] | None = None,
+    dv_slab: Sequence[object | None] | None = None,
 ) -> SMatrixResult:
     """S-matrix for given lead modes (lower-level form of :func:`smatrix`).
 
@@ -190,7 +196,7 @@ def smatrix_from_modes(
     ----------
     left, right : LeadModes
         Modes of the left and right lead from :func:`~tbmto.wfm.leads.lead_modes`.
-    h_slab, v_slab, dh_slab
+    h_slab, v_slab, dh_slab, dv_slab
         As in :func:`smatrix`.
 
     Returns
@@ -205,13 +211,14 @@ def smatrix_from_modes(
         raise ValueError(f"left and right lead modes are at different energies ({left.energy} vs {right.energy})")
     e = left.energy
     h, v, dh = validate_slab(h_slab, v_slab, left.n_orbitals, right.n_orbitals, dh_slab)
+    dv = validate_dv_slab(dv_slab, v)
     m = len(h)
     sigma_l, sigma_r, a_l, a_r, b_l, b_r, r_dir, rp_dir = _lead_terms(left, right, v[0], v[m], e)
     n_l, n_r = left.n_modes, right.n_modes
     if right.u_left.shape[1] != n_r or left.u_left.shape[1] != n_l:
         raise ValueError("lead modes must have equal numbers of right- and left-going modes")
     nin = n_l + n_r
-    keep = dh is not None
+    keep = dh is not None or dv is not None
     lus, ys, yts = [], [], []
     coupling_term = y_l = yt_l = None
     w_ll = np.zeros((n_l, n_l), complex)
@@ -279,12 +286,24 @@ def smatrix_from_modes(
 
     ds = None
     if keep:
+        # backward substitution: Ψ_i = y_i + g^L_i v_{i+1} Ψ_{i+1}, Φ_i^T likewise with
+        # the transposed factors; dS = Σ_i Φ_i ∂h_i Ψ_i
+        #                            + Σ_{i=1}^{M-1} (Φ_{i-1} ∂v_i Ψ_i + Φ_i ∂v_i^† Ψ_{i-1})
         psi, phit = ys[m - 1], yts[m - 1]
-        ds = phit.T @ (dh[m - 1] @ psi)
+        if dh is not None:
+            ds = phit.T @ (dh[m - 1] @ psi)
+        else:
+            ds = np.zeros((nin, nin), complex)
         for i in range(m - 2, -1, -1):
-            psi = ys[i] + _solve(lus[i], v[i + 1] @ psi)
-            phit = yts[i] + _solve(lus[i], v[i + 1].conj() @ phit, trans=1)
-            ds += phit.T @ (dh[i] @ psi)
+            psi_n, phit_n = psi, phit  # layer i+1
+            psi = ys[i] + _solve(lus[i], v[i + 1] @ psi_n)
+            phit = yts[i] + _solve(lus[i], v[i + 1].conj() @ phit_n, trans=1)
+            if dh is not None:
+                ds += phit.T @ (dh[i] @ psi)
+            if dv is not None and dv[i + 1] is not None:
+                dvi = dv[i + 1]  # ∂H_{i,i+1}/∂θ; ∂H_{i+1,i} = dvi^†
+                ds += phit.T @ (dvi @ psi_n)
+                ds += phit_n.T @ (dvi.conj().T @ psi)
     result = SMatrixResult(S=s, n_left=n_l, n_right=n_r, left=left, right=right, energy=e, dS=ds)
     err = result.unitarity_error()
     if not err <= UNITARITY_WARN:
@@ -305,6 +324,7 @@ def smatrix(
     v_right: object,
     energy: float = 0.0,
     dh_slab: Sequence[object] | None = None,
+    dv_slab: Sequence[object | None] | None = None,
 ) -> SMatrixResult:
     r"""Scattering matrix (and ∂S/∂θ) of a lead | slab | lead system, K = E − H.
 
@@ -324,18 +344,27 @@ def smatrix(
         Real energy E (model unit; the MTO caller passes H = S^α − P^α(E_F) at E = 0).
     dh_slab : sequence of M array_like, optional
         Hermitian ∂H/∂θ onsite blocks; if given, ∂S/∂θ is returned in ``dS``.
+    dv_slab : sequence of M+1 (array_like or None), optional
+        ∂v_slab[i]/∂θ = ∂H_{i−1,i}/∂θ with the shapes of ``v_slab[i]`` (None: zero),
+        for θ entering the couplings between slab layers (e.g. an on-site
+        transformation of S^α). Entries 0 and M (couplings to the lead cells) must be
+        None or zero: the lead cells are not rotated — pad the slab with an
+        unrotated buffer layer next to each lead. May be given without ``dh_slab``
+        (onsite derivative zero); either one makes ``dS`` available.
 
     Returns
     -------
     SMatrixResult
         S over flux-normalised propagating modes ([left, right] ordering), r, t, r′, t′,
-        lead modes, ``transmission()`` = Tr t†t and, with ``dh_slab``, ``dS`` and
+        lead modes, ``transmission()`` = Tr t†t and, with ``dh_slab`` and/or
+        ``dv_slab``, ``dS`` and
         ``damping_trace()`` = Re Tr(∂S†/∂θ ∂S/∂θ) (seed Eqs. 66–69).
 
     Raises
     ------
     ValueError
         Naming the argument/block for non-Hermitian onsite blocks, shape mismatches,
+        non-zero ``dv_slab[0]`` / ``dv_slab[M]``,
         complex energy, or energies at a lead band edge. An energy where a lead has
         no propagating modes is not an error: that lead contributes zero channels.
 
@@ -343,7 +372,18 @@ def smatrix(
     -----
     Cost per slab layer: one LU of an n × n block, one n × n triangular solve and one
     n × n GEMM (O(n³); less for couplings with zero rows/columns), memory O(n²)
-    (O(M n²) when ``dh_slab`` is given, to store the factors for the backward sweep).
+    (O(M n²) when ``dh_slab`` or ``dv_slab`` is given, to store the factors for the
+    backward sweep, which costs two n × n triangular solves and up to three n × n
+    GEMMs per layer and no further factorisation).
+
+    With H(θ) entering through onsite and coupling blocks, dK = −dH and
+    (Fisher–Lee / Dyson, dG = G dH G)
+
+    .. math::  \partial_\theta S = \sum_{i=0}^{M-1} \Phi_i\, \partial_\theta h_i\, \Psi_i
+               + \sum_{i=1}^{M-1} \bigl(\Phi_{i-1}\, \partial_\theta v_i\, \Psi_i
+               + \Phi_i\, \partial_\theta v_i^\dagger\, \Psi_{i-1}\bigr),
+
+    Ψ = G A the scattering states and Φ = B G the adjoint states on the slab layers.
     Lead modes cost one 2r × 2r Schur decomposition per distinct lead (r = rank of
     the lead hopping);
     identical left and right leads are solved once.
@@ -356,4 +396,4 @@ def smatrix(
         right = left
     else:
         right = lead_modes(hr, vr, e, name="right lead")
-    return smatrix_from_modes(left, right, h_slab, v_slab, dh_slab)
+    return smatrix_from_modes(left, right, h_slab, v_slab, dh_slab, dv_slab=dv_slab)

@@ -180,3 +180,59 @@ def validate_slab(
             check_hermitian(a, f"dh_slab[{i}]")
             dh.append(a)
     return h, v, dh
+
+
+def validate_dv_slab(dv_slab: Sequence[object] | None, v: Sequence[np.ndarray]) -> list[np.ndarray | None] | None:
+    """Validate the coupling derivatives ∂H_{i−1,i}/∂θ of the slab.
+
+    Parameters
+    ----------
+    dv_slab : sequence of M+1 (array_like or None), or None
+        ``dv_slab[i]`` = ∂v_slab[i]/∂θ with the shape of ``v_slab[i]``; None means zero.
+        Entries 0 and M (couplings to the lead cells) must be None or exactly zero.
+    v : sequence of M+1 numpy.ndarray
+        Validated couplings (from :func:`validate_slab`), which fix the shapes.
+
+    Returns
+    -------
+    list or None
+        M+1 entries, complex arrays or None (zero; entries 0 and M are always None,
+        as are all-zero blocks); None only when ``dv_slab`` is None.
+
+    Raises
+    ------
+    ValueError
+        Wrong length, a block that is not a finite 2-D array of the shape of
+        ``v_slab[i]`` (the message names ``dv_slab[i]``), or a non-zero lead coupling
+        derivative ``dv_slab[0]`` / ``dv_slab[M]``.
+    """
+    if dv_slab is None:
+        return None
+    if isinstance(dv_slab, np.ndarray) and dv_slab.ndim == 2:
+        raise ValueError("dv_slab must be a sequence of M+1 coupling blocks (or None), got a single 2-D array")
+    try:
+        mv = len(dv_slab)
+    except TypeError as exc:
+        raise ValueError("dv_slab must be a sequence of M+1 coupling blocks (or None)") from exc
+    m = len(v) - 1
+    if mv != m + 1:
+        raise ValueError(f"dv_slab must have M+1 = {m + 1} blocks for M = {m} slab layers, got {mv}")
+    out: list[np.ndarray | None] = []
+    for i, b in enumerate(dv_slab):
+        if b is None:
+            out.append(None)
+            continue
+        a = as_matrix(b, f"dv_slab[{i}]")
+        check_shape(a, v[i].shape, f"dv_slab[{i}]", f"same as v_slab[{i}]")
+        if i == 0 or i == m:
+            if np.any(a != 0):
+                side = "left" if i == 0 else "right"
+                raise ValueError(
+                    f"dv_slab[{i}] (coupling to the {side} lead cell) must be None or zero: derivatives "
+                    "of the lead couplings are not supported (the lead cells are not rotated); "
+                    "pad the slab with an unrotated buffer layer next to the lead"
+                )
+            out.append(None)
+            continue
+        out.append(a if np.any(a != 0) else None)
+    return out
