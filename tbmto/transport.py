@@ -41,10 +41,10 @@ from tbmto.observables import conductance_per_area, gilbert_alpha, sharvin_condu
 from tbmto.potentials import Potentials, fcc_wigner_seitz_radius
 from tbmto.structure import REGION_SLAB, positive_int_pair
 
-__all__ = ["TransportResult", "compute", "damping_axis_for", "onsite_parameters",
+__all__ = ["TransportResult", "compute", "damping_axis_for", "onsite_parameters", "scattering_blocks",
            "DEFAULT_SOC_FORM", "KGRIDS"]
 
-DEFAULT_SOC_FORM = "orthogonal"
+DEFAULT_SOC_FORM = "exact"
 """Default spin–orbit form of :func:`compute` (``transport.soc_form``)."""
 KGRIDS = ("shifted", "gamma")
 """k∥ meshes (:func:`tbmto.layers.kmesh`): half-step shifted, or Γ-centred."""
@@ -157,6 +157,35 @@ class TransportResult:
 def onsite_parameters(atoms: Atoms, potentials: Potentials) -> dict[str, np.ndarray]:
     """Per-atom potential parameters of ``atoms`` (see :meth:`Potentials.for_atoms`)."""
     return potentials.for_atoms(atoms.get_chemical_symbols())
+
+
+def scattering_blocks(layered: LayeredSystem, terms, k, dh: list | None = None):
+    """Blocks of H = −K at one k∥ for :func:`tbmto.wfm.smatrix`, and their θ derivatives.
+
+    Parameters
+    ----------
+    layered : LayeredSystem
+        S^α pairs and PL partition of the structure.
+    terms : tbmto.onsite.OnsiteTerms
+        On-site blocks of every atom (any SOC form).
+    k : array (3,)
+        k∥ (1/Å).
+    dh : list of ndarray, optional
+        ∂H/∂θ = −∂P^α/∂θ per scattering PL (on-site).
+
+    Returns
+    -------
+    blocks : tbmto.layers.HamiltonianBlocks
+    dh_slab : list or None
+        On-site derivative blocks (k dependent for the screened form).
+    dv_slab : list or None
+        Coupling derivative blocks (screened form only), else None.
+    """
+    p = terms.p
+    b = layered.hamiltonian_blocks(k, p, p[layered.left_lead_atoms], p[layered.right_lead_atoms])
+    if terms.x is None:
+        return b, dh, None
+    return layered.screened_soc_blocks(b, terms.x, terms.a, dh, terms.dx, terms.da)
 
 
 def damping_axis_for(m: np.ndarray) -> np.ndarray:
@@ -299,11 +328,7 @@ def compute(
     terms = onsite_terms(potentials, atoms.get_chemical_symbols(), m, float(energy_Ry), soc=bool(soc),
                          soc_form=soc_form, rotated=slab if damping else None, axis=axis,
                          alpha=SCREENING_ALPHA)
-    p_all = terms.p
-    p_left = p_all[layered.left_lead_atoms]
-    p_right = p_all[layered.right_lead_atoms]
     dh = layered.onsite_blocks(-terms.dp) if damping else None  # ∂H/∂θ = −∂P^α/∂θ
-    screened = terms.x is not None
     t_pot = time.perf_counter() - t0
 
     cell2d = layered.cell2d
@@ -325,10 +350,7 @@ def compute(
 
     def one_k(k):
         ta = time.perf_counter()
-        b = layered.hamiltonian_blocks(k, p_all, p_left, p_right)
-        dh_k, dv_k = dh, None
-        if screened:
-            b, dh_k, dv_k = layered.screened_soc_blocks(b, terms.x, terms.a, dh, terms.dx, terms.da)
+        b, dh_k, dv_k = scattering_blocks(layered, terms, k, dh)
         tb = time.perf_counter()
         if cache is None:
             res = smatrix(b.h_left, b.v_left, b.h_slab, b.v_slab, b.h_right, b.v_right,

@@ -61,3 +61,22 @@ def pot_mag(tmp_path_factory, spin_split_cu):
     p = tmp_path_factory.mktemp("pot") / "magnet.json"
     p.write_text(json.dumps(spin_split_cu(json.loads(cu_path.read_text()))))
     return load(cu_path, p, linearisation="band_centre")
+
+
+SCF_ELEMENTS = {"Cu": ("fcc", 3.524), "Ni": ("fcc", 3.524), "Fe": ("bcc", 2.87)}
+"""Elements with session-wide self-consistent potentials files (lattice, a in Å); Cu at the Ni
+lattice constant, so that the two make Cu | Ni | Cu stacks."""
+
+
+@pytest.fixture(scope="session")
+def scf_files(tmp_path_factory) -> dict:
+    """Self-consistent potentials files (format 2, with V_σ(r)) of fcc Cu and Ni (3.524 Å) and bcc Fe,
+    from ``tbmto.asa.scf`` on a 10³ mesh: {element: path}. About 25 s once per session."""
+    from tbmto.asa import scf, write_potentials
+
+    out = {}
+    root = tmp_path_factory.mktemp("scf")
+    for el, (lattice, a) in SCF_ELEMENTS.items():
+        out[el] = root / f"{el}.json"
+        write_potentials(scf(el, lattice, a=a, kmesh=10, progress=False), out[el])
+    return out

@@ -77,10 +77,14 @@ def test_spin_orbit_radial_coulomb_closed_form():
     xi = spin_orbit_radial(mesh, np.stack([v, v]), e)
     mm = 1.0 + (e - v) / C_LIGHT_RY**2
     exact = 2.0 / (mm**2 * C_LIGHT_RY**2) * 2.0 * z / mesh.r**3
-    assert _rel(xi, exact) < 1e-7
+    # spline derivative: O(h⁴) inside, O(h³) at the two end points (not-a-knot)
+    err = np.abs(xi / exact - 1.0)
+    assert err[5:-5].max() < 3e-9 and err.max() < 1e-6
     np.testing.assert_allclose(spin_orbit_radial(mesh, v, e), xi, rtol=0, atol=0)
-    # near the nucleus r ξ → c²/Z (finite), instead of the 4Z/(c² r²) of the 1/r dV/dr form
-    assert abs(mesh.r[0] * xi[0] / (C_LIGHT_RY**2 / z) - 1.0) < 1e-3
+    # near the nucleus r ξ → c²/Z (finite), instead of the 4Z/(c² r²) of the 1/r dV/dr form;
+    # the leading correction is −r c²/Z (from M̄ = 2Z/(c² r) (1 + r c²/(2Z) + …))
+    dev = 1.0 - mesh.r[0] * xi[0] * z / C_LIGHT_RY**2
+    assert 0.9 < dev / (mesh.r[0] * C_LIGHT_RY**2 / z) < 1.1
     assert np.all(spin_orbit_radial(mesh, v, e, c=NONRELATIVISTIC) == 0.0)
 
 
@@ -93,7 +97,8 @@ def test_integrate_outward_v_extra(ni):
     pa, qa, _ = integrate_outward(mesh, v[0], 2, 0.1, c=NONRELATIVISTIC,
                                   v_extra=np.full(mesh.n, 0.07))
     pb, qb, _ = integrate_outward(mesh, v[0], 2, 0.03, c=NONRELATIVISTIC)
-    assert _rel(pa, pb) < 1e-12 and _rel(qa, qb) < 1e-12
+    # (not bitwise: ½ r (V − E) + ½ r δ against ½ r (V − E + δ) with V ~ 10⁸ Ry at r₀)
+    assert _rel(pa, pb) < 1e-10 and _rel(qa, qb) < 1e-10
     # relativistically it is not (it does not enter M)
     pr, _, _ = integrate_outward(mesh, v[0], 2, 0.1, v_extra=np.full(mesh.n, 0.07))
     ps, _, _ = integrate_outward(mesh, v[0], 2, 0.03)
@@ -159,7 +164,9 @@ def test_soc_without_exchange_splits_into_j_channels(which, l, request):
             pj.append(float(potential_function_exact(dlog, l)))
             ref = ref + pj[-1] * pr
         p0 = exact_potential_function(mesh, v, l, e, m)
-        # eigenvalues 2l+2-fold p_{l+½} and 2l-fold p_{l−½}; eigenvectors those of L·S
+        # eigenvalues 2l+2-fold p_{l+½} and 2l-fold p_{l−½}; eigenvectors those of L·S.
+        # (Agreement ~3e-9 for Pt p_{1/2}: the reference starts with the scalar γ, which errs
+        # by ~(r₀/r_c)^{2γ_κ}; the matrix solver starts in the j channels. Cu: ~1e-11.)
         assert _rel(p0, np.broadcast_to(ref, p0.shape)) < 1e-8
         eig = np.linalg.eigvalsh(p0[0])
         want = np.sort(np.repeat(pj, [2 * l + 2, 2 * l][: len(pj)]))
@@ -177,7 +184,7 @@ def test_hermitian_with_exchange_and_soc(ni, l):
     m = _random_dirs(4, 3)
     for e in ENERGIES:
         # the raw D = 2s M^½ Q P⁻¹ M^½ is Hermitian to 1e-10 (else RuntimeError) before
-        # it is symmetrised
+        # it is symmetrised (the RK4 Wronskian drift is ~1e-12 here and falls as h⁵)
         p0 = exact_potential_function(mesh, v, l, e, m, herm_tol=1e-10)
         assert np.max(np.abs(p0 - p0.conj().swapaxes(1, 2))) == 0.0
         # exchange and SOC both act: neither the collinear nor the j = l ± ½ structure holds
@@ -241,13 +248,15 @@ def test_theta_derivative_matches_finite_difference(ni, l):
     axes = _unit(np.cross(m, _random_dirs(3, 8)))      # ⊥ m
     axes[2] = _unit([0.2, 0.9, -0.4])                  # a generic axis, not ⊥ m
     step = 1e-4
-    for e in (-0.4, 0.0):
+    for e in (-0.4, 0.0, 0.3):
         p0, dp0 = exact_potential_function(mesh, v, l, e, m, axis=axes)
         pp = exact_potential_function(mesh, v, l, e, _rotate(m, axes, step))
         pm = exact_potential_function(mesh, v, l, e, _rotate(m, axes, -step))
         fd = (pp - pm) / (2 * step)
-        assert _rel(dp0, fd) < 1e-7
-        assert _rel(p0, exact_potential_function(mesh, v, l, e, m)) == 0.0
+        # per direction; the central-difference truncation error is δ²/6 ≈ 1.7e-9 here
+        for i in range(3):
+            assert _rel(dp0[i], fd[i]) < 2e-8
+        assert _rel(p0, exact_potential_function(mesh, v, l, e, m)) < 1e-13
         assert np.max(np.abs(dp0 - dp0.conj().swapaxes(1, 2))) == 0.0
     # no exchange: P⁰ does not depend on m
     v0 = np.stack([v.mean(axis=0)] * 2)
@@ -270,9 +279,10 @@ def test_onsite_p0_blocks(ni):
         blk, dblk = exact_potential_function(mesh, v, l, 0.0, m, axis=axis)
         assert np.array_equal(p0[:, idx[:, None], idx], blk)
         assert np.array_equal(dp0[:, idx[:, None], idx], dblk)
+        assert _rel(blk, exact_potential_function(mesh, v, l, 0.0, m)) < 1e-13
         filled[np.ix_(idx, idx)] = True
     assert np.all(p0[:, ~filled] == 0) and np.all(dp0[:, ~filled] == 0)
-    assert np.array_equal(exact_onsite_p0(mesh, v, 0.0, m), p0)
+    assert _rel(exact_onsite_p0(mesh, v, 0.0, m), p0) < 1e-13
     # with SOC, P⁰ commutes with L·S only without exchange
     ls = np.asarray(ls_matrix())
     assert np.max(np.abs(p0 @ ls - ls @ p0)) > 1e-3

@@ -20,7 +20,7 @@ With the sphere potentials V↑, V↓ (spin ↑/↓ along the local moment m),
     V(r) = V̄(r) 1 + B(r) (m·σ ⊗ 1_μ),                   (along m, spin ↑ sees V↑)
     M(r) = 1 + (E − V(r))/c²  = M̄ 1 − (B/c²) m·σ,       M̄ = 1 + (E − V̄)/c²,
     M⁻¹  = (M̄ 1 + (B/c²) m·σ) / (M̄² − B²/c⁴),
-    W(r) = ξ(r; E) (L·S)_l,   ξ(r; E) = 2/(M̄² c²) · (1/r) dV̄/dr,   S = σ/2, L in the lattice frame,
+    W(r) = ξ(r; E) (L·S)_l,   ξ(r; E) = 2/(M̄² c²) · (1/r) dV̄/dr,  S = σ/2, L lattice-fixed,
 
 and, for P = r g and Q = r g'/(2M) (n × n, the columns are the n regular solutions), in x = ln r
 
@@ -47,11 +47,12 @@ Dirac's exponent (κ_D = −(l + 1), l), where γ² = l(l+1) + 1 − (2Z/c)² is
 :mod:`tbmto.asa.radial`. Without SOC the integration starts as in radial.py (P = r₀^γ 1,
 Q = (γ − 1)/(2 r₀) M(r₀)⁻¹ P); with SOC it starts in the local j-channels, P = Σ_κ
 (r₀/r_c)^γ_κ Π_κ, Q = Σ_κ (γ_κ − 1)/(2 r₀ M̄) (r₀/r_c)^γ_κ Π_κ (Π_κ the L·S projectors; B(r₀)
-is negligible there). The scalar start would admix the irregular solution (relative weight
-falling off as (r₀/r)^{2γ_κ}, ~10⁻¹¹ at s) and, because j = l − ½ grows like r^l and
-j = l + ½ like r^{l+1} inside r_c, leave the columns of P unbalanced by r_c/r₀ ~ 10³; the
-amplitudes (r₀/r_c)^γ_κ balance them, which lowers the rounding noise of P⁰ from ~10⁻¹¹ to
-~10⁻¹⁴.
+is negligible there: |B(r₀)/V̄(r₀)| ~ 10⁻¹¹). The scalar γ would admix the irregular
+solution and err by ~(r₀/r_c)^{2γ_κ} in P⁰ (about 10⁻⁸ relative for Pt p_{1/2}, γ_κ ≈ 0.82,
+with r₀ = 2·10⁻⁵/Z bohr; the j-channel start is independent of r₀ to 10⁻¹²); and because
+j = l − ½ grows like r^l and j = l + ½ like r^{l+1} inside r_c, equal start amplitudes would
+leave the columns of P unbalanced by r_c/r₀ ~ 10³. The amplitudes (r₀/r_c)^γ_κ balance them,
+which lowers the rounding noise of P⁰ from ~10⁻¹¹ to ~10⁻¹⁴.
 
 Numerics: the same classical RK4 in x as :mod:`tbmto.asa.radial` (coefficients at the mesh points
 and at the half steps from cubic splines of r V↑, r V↓ and r ξ), vectorised over a batch of
@@ -241,7 +242,7 @@ def _solve_block(mesh: LogMesh, v: np.ndarray, l: int, e: float, m: np.ndarray, 
     # regular start at r₀ (module docstring): without SOC as radial.py, P = r₀^γ 1,
     # Q = (γ − 1)/(2 r₀) M(r₀)⁻¹ P; with SOC per j = l ± ½ channel (L·S = κ), the local
     # exponent γ_κ² = γ² + M̄ r₀² ξ(r₀) κ (→ Dirac's) and amplitudes (r₀/r_c)^γ_κ. The
-    # SOC start neglects B(r₀)/(c² M̄(r₀)) ~ 1e-10 and is θ-independent.
+    # SOC start neglects B(r₀) (|B/V̄| ~ 1e-11 at r₀) and is therefore θ-independent.
     r0 = r[0]
     z = max(-0.5 * r0 * vbar[0], 0.0)
     gam = np.sqrt(max(l * (l + 1.0) + 1.0 - (2.0 * z) ** 2 * ic2, 1e-6)) if ic2 else l + 1.0
@@ -413,7 +414,9 @@ def exact_onsite_p0(mesh: LogMesh, v, energy: float, m, c: float = C_LIGHT_RY, s
     :func:`tbmto.lmto.potential_functions.ls_matrix` (spin-major, σ along the global z,
     L = s, p_y, p_z, p_x, d_xy, d_yz, d_z², d_xz, d_x²−y²). Equations, references (Koelling &
     Harmon 1977; Andersen & Jepsen 1984) and units as in :func:`exact_potential_function`; P⁰ is
-    dimensionless, energies in Ry, lengths in bohr.
+    dimensionless, energies in Ry, lengths in bohr. This is the ASA analogue of the single-site
+    matrix of the fully relativistic KKR-ASA (block diagonal in l because the sphere potential
+    is spherical).
 
     Parameters
     ----------
