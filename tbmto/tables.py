@@ -52,7 +52,8 @@ TRANSPORT_FORMAT = "tbmto-transport/1"
 
 _TRANSPORT_COLUMNS = [
     "system", "scan", "kind", "x", "x_fe", "delta_angstrom", "lattice_constant_angstrom",
-    "direction", "L_layers", "L_nm", "config", "magnetization", "soc", "G_e2h", "area_nm2",
+    "direction", "L_layers", "L_nm", "config", "magnetization", "soc", "soc_form", "linearisation",
+    "kgrid", "G_e2h", "area_nm2",
     "R_ohm_m2", "damping_T", "moment_muB", "n_modes_left", "n_modes_right", "n_k", "seconds",
 ]
 MIN_MOMENT_SLOPE_MUB: float = 1e-3
@@ -109,6 +110,10 @@ def transport_record(data: dict, source: str = "<dict>") -> dict:
         "config": int(meta["config"]),
         "magnetization": str(data.get("inputs", {}).get("magnetization_label", meta.get("magnetization", ""))),
         "soc": bool(data.get("inputs", {}).get("soc", meta.get("soc", True))),
+        # runs written before these options existed used the orthogonal form at the band centres
+        "soc_form": str(data.get("inputs", {}).get("soc_form", "orthogonal")),
+        "linearisation": str(data.get("inputs", {}).get("linearisation", "band_centre")),
+        "kgrid": str(data.get("inputs", {}).get("kgrid", "shifted")),
         "G_e2h": G,
         "area_nm2": area,
         "R_ohm_m2": float(area_resistance_ohm_m2(G, area)),

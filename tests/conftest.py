@@ -80,3 +80,12 @@ def scf_files(tmp_path_factory) -> dict:
         out[el] = root / f"{el}.json"
         write_potentials(scf(el, lattice, a=a, kmesh=10, progress=False), out[el])
     return out
+
+
+def central_difference_damping(s_of, kpoints, h: float = 1e-4) -> float:
+    """⟨Re Tr ∂S†∂S⟩_k with ∂S/∂θ from a central difference: ``s_of(theta, k)`` → S."""
+    total = 0.0
+    for k in kpoints:
+        ds = (s_of(h, k) - s_of(-h, k)) / (2 * h)
+        total += float(np.sum(np.abs(ds) ** 2))
+    return total / len(kpoints)

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import central_difference_damping
 
 from tbmto.bulk import LINES, BulkSecular, fermi_crossings
 from tbmto.layers import build_layered_system, kmesh
@@ -50,11 +51,7 @@ def test_damping_trace_matches_finite_difference(pot, form):
         b, _, _ = scattering_blocks(system, terms, k)
         return smatrix(b.h_left, b.v_left, b.h_slab, b.v_slab, b.h_right, b.v_right).S
 
-    h = 1e-4
-    t_fd = 0.0
-    for k in kmesh(system.cell2d, (2, 2)):
-        ds = (s_of(h, k) - s_of(-h, k)) / (2 * h)
-        t_fd += float(np.sum(np.abs(ds) ** 2)) / 4
+    t_fd = central_difference_damping(s_of, kmesh(system.cell2d, (2, 2)))
     assert res.damping_T > 1e-3 and res.soc_form == form and res.linearisation == "fermi"
     assert res.damping_T == pytest.approx(t_fd, rel=1e-5)
 
