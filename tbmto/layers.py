@@ -1,7 +1,7 @@
 """Principal layers and k∥ Bloch sums: the block-tridiagonal secular matrix for the WFM engine.
 
 The MTO secular matrix of a lead | scattering region | lead stack is K = P^α(E) − S^α(k∥)
-(DESIGN.md §2–3). The WFM engine (:func:`tbmto.wfm.smatrix`) uses K = E − H with
+(Andersen & Jepsen, PRL 53, 2571 (1984)). The WFM engine (:func:`tbmto.wfm.smatrix`) uses K = E − H with
 H_{j,j+1} = v, so we pass the Hermitian H = S^α(k∥) − P^α(E) at E = 0.
 
 Geometry (``tbmto.structure``): atomic layers ℓ stacked along +z; layer ℓ+1 is layer ℓ

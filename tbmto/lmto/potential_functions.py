@@ -62,7 +62,7 @@ def angular_momentum_matrices() -> np.ndarray:
     """Orbital angular momentum (L_x, L_y, L_z) in the real-harmonic basis, l ≤ 2 (ħ = 1).
 
     Obtained from the complex |l m⟩ matrices (L_z = m, L_± ladder) by the unitary
-    T with Y_L = Σ_m T_{Lm} Y_l^m (lmto-conventions.md): L_real = T* L_complex Tᵀ.
+    T with Y_L = Σ_m T_{Lm} Y_l^m (the real harmonics of :mod:`tbmto.lmto.harmonics`): L_real = T* L_complex Tᵀ.
 
     Returns
     -------
