@@ -2,7 +2,7 @@
 
 Computes the resistivity, anisotropic magnetoresistance and Gilbert damping of
 disordered magnetic alloys and thermally disordered metals from the scattering
-matrix of a lead | slab | lead system (review in ``shared/seed``, Sec. IV).
+matrix of a lead | slab | lead system (Brataas, Tserkovnyak, Bauer & Kelly, *Spin pumping and spin transfer*, arXiv:1108.0385, Sec. IV).
 
 Sub-packages
 ------------

@@ -10,7 +10,7 @@ transport, SCF, fit and MPI settings (reference: ``docs/configuration.md``). Thi
   unique system labels);
 * expands the validated config into a :class:`StudyPlan`: the systems (one per alloy
   concentration x or RMS displacement Δ), the potentials they need (the slab potential and the
-  Cu lead at the slab's lattice constant), and the file layout of DESIGN.md §1
+  Cu lead at the slab's lattice constant), and the file layout of docs/configuration.md
   (:meth:`StudyPlan.structure_path`, :meth:`StudyPlan.transport_path`, ...).
 
 The Snakefile and the ``tbmto`` CLI share this module, so file names and per-rule parameters are
@@ -467,7 +467,7 @@ class StudyPlan:
             out[s.lead_potential.label] = s.lead_potential
         return out
 
-    # ---- paths (DESIGN.md §1)
+    # ---- paths (layout: docs/configuration.md)
     def potential_path(self, label: str) -> str:
         return f"{self.root}/potentials/{label}.json"
 

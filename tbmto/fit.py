@@ -2,7 +2,7 @@
 
 Seed Sec. IV: R(L) = 1/G(L) = 1/G_Sh + 2 R_if + ρ L for L large enough, so the bulk resistivity
 is the slope ρ = d(RA)/dL and the intercept is the interface (plus Sharvin) resistance; the
-damping G̃(L) = G̃_if + α γ μ_s A L gives α from a slope, here (DESIGN.md §4)
+damping G̃(L) = G̃_if + α γ μ_s A L gives α from a slope, here (Brataas, Tserkovnyak, Bauer & Kelly, *Spin pumping and spin transfer*, arXiv:1108.0385, Eqs. 69–70)
 α = g (dT/dL) / (4π dM/dL) with T(L) = <Re Tr ∂S†/∂θ ∂S/∂θ>_k and M(L) the moment of the slab
 supercell in μB; the intercept T(0) is the interface (spin-pumping) damping.
 
@@ -264,7 +264,8 @@ def resistivity_summary(rho_par: float, rho_perp: float, cov) -> dict[str, float
 
 
 def alpha_from_slopes(dT_dL: float, dM_dL: float, cov, g: float = 2.0) -> tuple[float, float]:
-    """Bulk Gilbert damping α = g (dT/dL) / (4π dM/dL) and its propagated error (DESIGN.md §4).
+    """Bulk Gilbert damping α = g (dT/dL) / (4π dM/dL) and its propagated error (Brataas et al.,
+    arXiv:1108.0385, Eqs. 69–70).
 
     Energy balance (seed Eqs. 66–70) gives α(L) = g T(L) / (4π M(L)) for a slab with total
     moment M(L) in μB; the bulk value follows from the slopes of T(L) and M(L) with the same

@@ -2,8 +2,8 @@
 
 All lengths in Å.
 
-Vegard's law for fcc Ni(1−x)Fe(x) (DESIGN.md §3)
------------------------------------------------
+Vegard's law for fcc Ni(1−x)Fe(x)
+---------------------------------
 a(x) = (1 − x) a_Ni + x a_Fe with a_Ni = 3.524 Å (fcc Ni, room temperature) and a fictitious fcc
 Fe end point a_Fe chosen so that the rule reproduces the measured lattice constant of permalloy,
 a(Ni80Fe20) = 3.548 Å (Bozorth, *Ferromagnetism*, 1951; the usual Py value): a_Fe =

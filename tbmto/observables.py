@@ -1,6 +1,6 @@
 """Unit conversions and derived observables of the scattering calculation.
 
-Conventions (DESIGN.md §4; seed Sec. IV):
+Conventions (Brataas, Tserkovnyak, Bauer & Kelly, *Spin pumping and spin transfer*, arXiv:1108.0385, Sec. IV):
 
 * conductance G = (e²/h) Tr t t† (spin summed), so a dimensionless ``G_e2h`` = Tr t t†;
 * Sharvin conductance G_Sh = (e²/h) N, N the number of propagating lead channels

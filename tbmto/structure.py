@@ -22,7 +22,7 @@ layer by (i₁, i₂) of the supercell in C order. Per-atom arrays:
 ``ideal_positions`` (N, 3) undisplaced lattice sites (Å); they fix the S^α neighbour lists
                 so that the pair set does not change with frozen thermal displacements.
 
-Disorder (DESIGN.md §3; seed Sec. IV A): exactly round(x·N) atoms of every minority species
+Disorder (Brataas, Tserkovnyak, Bauer & Kelly, *Spin pumping and spin transfer*, arXiv:1108.0385, Sec. IV A): exactly round(x·N) atoms of every minority species
 are distributed uniformly at random over the N slab sites, and frozen thermal disorder
 displaces every slab atom by u with each Cartesian component drawn from N(0, Δ²/3) so that
 Δ = sqrt(<|u|²>). Random numbers come from ``numpy.random.SeedSequence`` seeded by a pure

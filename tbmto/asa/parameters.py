@@ -7,7 +7,8 @@ derivative D(E),
 
     N(E) = g (D + l + 1),   M(E) = g (D − l),   P⁰(E) = 2(2l + 1) N / M,
 
-and five-point derivatives at E_ν (shared/reference/asa-reference.md)
+and five-point derivatives at E_ν (Andersen, Jepsen & Šob, Springer Lecture Notes in
+Physics 283 (1987))
 
     C = E_ν − N/Ṅ,   Δ = (M − Ṁ N/Ṅ) / (2(2l+1) Ṅ),   γ = Ṁ / (2(2l+1) Ṅ),
 

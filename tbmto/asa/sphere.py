@@ -6,7 +6,7 @@ spin) plus the valence density built from the ASA band moments (per spin σ and 
     4π r² n_σ(r) = Σ_l [ m0 φ_l² + 2 m1 φ_l φ̇_l + m2 (φ̇_l² + φ_l φ̈_l) ],
 
 m_p = ∫ (E − E_ν)^p N_lσ(E) f(E) dE, with φ² read as P² + (r f)² (large + small component;
-shared/reference/asa-reference.md). The potential is
+Andersen, Jepsen & Šob, Springer Lecture Notes in Physics 283 (1987)). The potential is
 
     V_σ(r) = −2Z/r + 2 [q(r)/r + ∫_r^s 4π r' n(r') dr'] + v_xc,σ(r) + V_M   (Ry),
 

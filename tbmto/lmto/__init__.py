@@ -1,7 +1,8 @@
 """TB-LMTO core: real harmonics, canonical and screened structure constants, potential
 functions with spin–orbit coupling and spin rotation, and the bulk orthogonal Hamiltonian.
 
-Conventions: ``shared/reference/lmto-conventions.md``; contract: ``docs/interfaces.md``.
+Conventions: Andersen & Jepsen, PRL 53, 2571 (1984) (screened structure constants, potential
+functions); contract: ``docs/interfaces.md``.
 Lengths in the caller's unit (Å in the transport code), energies in Ry.
 
 Modules

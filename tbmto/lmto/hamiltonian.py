@@ -1,7 +1,8 @@
 """Bulk orthogonal (γ-representation) LMTO Hamiltonian for band structures.
 
-H = C + √Δ S^γ √Δ,  S^γ = S^α [1 − (γ − α) S^α]⁻¹   (Andersen & Jepsen 1984;
-``shared/reference/lmto-conventions.md``, "Potential function and bands"),
+H = C + √Δ S^γ √Δ,  S^γ = S^α [1 − (γ − α) S^α]⁻¹   (Andersen & Jepsen, PRL 53, 2571 (1984);
+Andersen, Jepsen & Šob, in *Electronic Band Structure and its Applications*, Springer Lecture
+Notes in Physics 283 (1987)),
 
 with C, √Δ, γ diagonal per atom and l (dimensionless S on the w scale, energies in Ry). Its
 eigenvalues are the roots of det(P^α(E) − S^α(k)) = 0 with
@@ -119,7 +120,7 @@ def orthogonal_hamiltonian_soc(
 
     Collinear spin polarisation along the global z is allowed (parameters per spin); the
     spin–orbit term ξ_l L·S (S = σ/2, :func:`tbmto.lmto.potential_functions.ls_matrix`) is
-    added in the orthogonal representation (lmto-conventions.md, "Spin–orbit coupling").
+    added in the orthogonal representation (Andersen, Jepsen & Šob 1987).
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """Real spherical harmonics, real Gaunt coefficients and rotation matrices.
 
-Conventions (``shared/reference/lmto-conventions.md``, "Orbital basis"): index
+Conventions (real spherical harmonics as in Andersen & Jepsen, PRL 53, 2571 (1984)): index
 L = l² + l + m, order s, p_y, p_z, p_x, d_xy, d_yz, d_z², d_xz, d_x²−y², ... with every
 Cartesian form positive (p_x = +√(3/4π) x/r). In terms of the complex harmonics with the
 Condon–Shortley phase, Y_{l,m>0} = √2 (−1)^m Re Y_l^m and Y_{l,m<0} = √2 (−1)^m Im Y_l^{|m|}.
@@ -57,7 +57,7 @@ def real_harmonics(r: np.ndarray, lmax: int = 2) -> np.ndarray:
     -------
     numpy.ndarray, shape (..., (lmax + 1)²)
         Y_L(r̂), L = l² + l + m, orthonormal on the unit sphere, Cartesian forms positive
-        (lmto-conventions.md, "Orbital basis").
+        (the order stated in the module docstring).
 
     Raises
     ------

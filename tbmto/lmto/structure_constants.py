@@ -1,6 +1,7 @@
 """Canonical and screened LMTO structure constants (κ = 0) for any atomic positions.
 
-Formulas (``shared/reference/lmto-conventions.md``; Andersen & Jepsen 1984):
+Formulas (Andersen & Jepsen, PRL 53, 2571 (1984); Andersen, Jepsen & Glötzel, in *Highlights of
+Condensed-Matter Theory*, North-Holland (1985)):
 
 * canonical, d = R' − R (row site R → column site R'), l'' = l + l',
 
@@ -145,7 +146,7 @@ def canonical(d: np.ndarray, w: float) -> np.ndarray:
     Returns
     -------
     numpy.ndarray, shape (..., 9, 9)
-        S⁰_{RL,R'L'} (dimensionless), lmto-conventions.md formula above. Real, with
+        S⁰_{RL,R'L'} (dimensionless), the formula above. Real, with
         S⁰(d)ᵀ = S⁰(−d).
 
     Raises
