@@ -12,10 +12,16 @@ def _random_hermitian(n, rng):
     return 0.5 * (a + a.conj().T)
 
 
-def _fd(left, right, hs, vs, dh, step=1e-5):
-    plus = smatrix_from_modes(left, right, [h + step * d for h, d in zip(hs, dh)], vs).S
-    minus = smatrix_from_modes(left, right, [h - step * d for h, d in zip(hs, dh)], vs).S
-    return (plus - minus) / (2 * step)
+def _fd(left, right, hs, vs, dh, dv=None, step=1e-5):
+    """Central difference of S(θ) for H(θ) = H0 + θ H1 (onsite dh, optional couplings dv)."""
+    dv = [None] * len(vs) if dv is None else dv
+
+    def s_at(t):
+        h_t = [h + t * d for h, d in zip(hs, dh)]
+        v_t = [v if d is None else v + t * d for v, d in zip(vs, dv)]
+        return smatrix_from_modes(left, right, h_t, v_t).S
+
+    return (s_at(step) - s_at(-step)) / (2 * step)
 
 
 @pytest.mark.parametrize("cells", [1, 2])
@@ -122,16 +128,6 @@ def _random_block(n1, n2, rng):
     return rng.normal(size=(n1, n2)) + 1j * rng.normal(size=(n1, n2))
 
 
-def _fd_hv(left, right, hs, vs, dh, dv, step=1e-6):
-    """Central difference of S(θ) for H(θ) = H0 + θ H1 (onsite dh, couplings dv)."""
-    def s_at(t):
-        h_t = [h + t * d for h, d in zip(hs, dh)]
-        v_t = [v if d is None else v + t * d for v, d in zip(vs, dv)]
-        return smatrix_from_modes(left, right, h_t, v_t).S
-
-    return (s_at(step) - s_at(-step)) / (2 * step)
-
-
 def _mixed_size_model(rng, energy):
     """Leads of sizes 3 (strip) and 6 (folded strip, singular hopping); slab layers of
     sizes 3, 5, 4, 6, 2, 4 with one coupling with zero rows (sparse sweep path) and one
@@ -164,7 +160,7 @@ def test_coupling_derivative_matches_finite_difference_mixed_blocks(with_dh):
     res = smatrix_from_modes(left, right, hs, vs, dh if with_dh else None, dv_slab=dv)
     assert res.unitarity_error() < 1e-10
     assert left.n_modes > 0 and right.n_modes > 0
-    fd = _fd_hv(left, right, hs, vs, dh, dv)
+    fd = _fd(left, right, hs, vs, dh, dv, step=1e-6)
     scale = np.max(np.abs(res.dS))
     assert scale > 1e-2
     assert np.max(np.abs(res.dS - fd)) < 1e-7 * scale
@@ -193,7 +189,7 @@ def test_coupling_derivative_uniform_strip(cells):
     dv = [None] + [_random_block(n, n, rng) for _ in range(m - 1)] + [np.zeros((n, n))]
     lead = lead_modes(h, v, -0.45)
     res = smatrix_from_modes(lead, lead, hs, vs, dh, dv_slab=dv)
-    fd = _fd_hv(lead, lead, hs, vs, dh, dv)
+    fd = _fd(lead, lead, hs, vs, dh, dv, step=1e-6)
     assert np.max(np.abs(res.dS - fd)) < 1e-7 * np.max(np.abs(res.dS))
 
 

@@ -114,6 +114,17 @@ def validate_lead(h: object, v: object, side: str) -> tuple[np.ndarray, np.ndarr
     return h_arr, v_arr
 
 
+def _sequence_length(seq: object, what: str, reject_array: bool = False) -> int:
+    """len(seq), or ValueError(``what``) for a non-sequence (and, with ``reject_array``, for a
+    single 2-D array passed where a sequence of blocks is expected)."""
+    if reject_array and isinstance(seq, np.ndarray) and seq.ndim == 2:
+        raise ValueError(f"{what}, got a single 2-D array")
+    try:
+        return len(seq)
+    except TypeError as exc:
+        raise ValueError(what) from exc
+
+
 def validate_slab(
     h_slab: Sequence[object],
     v_slab: Sequence[object],
@@ -141,21 +152,13 @@ def validate_slab(
     tuple
         Lists of complex arrays ``(h, v, dh)`` (``dh`` None when not given).
     """
-    if isinstance(h_slab, np.ndarray) and h_slab.ndim == 2:
-        raise ValueError("h_slab must be a sequence of M >= 1 square blocks, got a single 2-D array")
-    try:
-        m = len(h_slab)
-    except TypeError as exc:
-        raise ValueError("h_slab must be a sequence of M >= 1 square blocks") from exc
+    m = _sequence_length(h_slab, "h_slab must be a sequence of M >= 1 square blocks", reject_array=True)
     if m < 1:
         raise ValueError("h_slab must contain at least one layer (M >= 1)")
     h = [as_matrix(b, f"h_slab[{i}]") for i, b in enumerate(h_slab)]
     for i, b in enumerate(h):
         check_hermitian(b, f"h_slab[{i}]")
-    try:
-        mv = len(v_slab)
-    except TypeError as exc:
-        raise ValueError("v_slab must be a sequence of M+1 coupling blocks") from exc
+    mv = _sequence_length(v_slab, "v_slab must be a sequence of M+1 coupling blocks")
     if mv != m + 1:
         raise ValueError(f"v_slab must have M+1 = {m + 1} blocks for M = {m} slab layers, got {mv}")
     sizes = [n_left] + [b.shape[0] for b in h] + [n_right]
@@ -167,10 +170,7 @@ def validate_slab(
         v.append(a)
     dh = None
     if dh_slab is not None:
-        try:
-            md = len(dh_slab)
-        except TypeError as exc:
-            raise ValueError("dh_slab must be a sequence of M onsite blocks") from exc
+        md = _sequence_length(dh_slab, "dh_slab must be a sequence of M onsite blocks")
         if md != m:
             raise ValueError(f"dh_slab must have M = {m} blocks (one per slab layer), got {md}")
         dh = []
@@ -208,12 +208,8 @@ def validate_dv_slab(dv_slab: Sequence[object] | None, v: Sequence[np.ndarray]) 
     """
     if dv_slab is None:
         return None
-    if isinstance(dv_slab, np.ndarray) and dv_slab.ndim == 2:
-        raise ValueError("dv_slab must be a sequence of M+1 coupling blocks (or None), got a single 2-D array")
-    try:
-        mv = len(dv_slab)
-    except TypeError as exc:
-        raise ValueError("dv_slab must be a sequence of M+1 coupling blocks (or None)") from exc
+    mv = _sequence_length(dv_slab, "dv_slab must be a sequence of M+1 coupling blocks (or None)",
+                          reject_array=True)
     m = len(v) - 1
     if mv != m + 1:
         raise ValueError(f"dv_slab must have M+1 = {m + 1} blocks for M = {m} slab layers, got {mv}")
