@@ -301,33 +301,38 @@ def _read_one(path: str) -> tuple[float, float, dict[str, dict]]:
     return a, w, species
 
 
-def fermi_linearised(fields: dict) -> dict:
-    """Replace the band-centre parameters of one species by those linearised at E_F = 0.
+def linearised(fields: dict, linearisation: str) -> dict:
+    """Radial-function quantities of one species at its linearisation energies.
 
-    Solves the scalar-relativistic radial equation of each spin and l at E_ν = E_F
+    Solves the scalar-relativistic radial equation of each spin and l at E_ν
     (:func:`tbmto.asa.parameters.potential_parameters`) and evaluates ξ_l^σ and ⟨φ|ξ|φ̇⟩
-    there (:func:`tbmto.asa.parameters.spin_orbit_integrals`). ``xi`` becomes the spin
-    average ½(ξ↑ + ξ↓) used by the orthogonal SOC form.
+    there (:func:`tbmto.asa.parameters.spin_orbit_integrals`). ``"fermi"``: E_ν = E_F = 0, and
+    C, Δ, γ are replaced by those at E_F and ``xi`` by the spin average ½(ξ↑ + ξ↓) used by the
+    orthogonal SOC form. ``"band_centre"``: E_ν = the stored band centres; the stored C, Δ, γ,
+    ξ are kept (bitwise the parameters of the self-consistency).
 
     Parameters
     ----------
     fields : dict
-        Species fields as read from a file, with a ``radial`` :class:`RadialPotential`.
+        Species fields as read from a file, with a ``radial`` :class:`RadialPotential` (and,
+        for ``"band_centre"``, the stored ``e_nu``).
+    linearisation : {"fermi", "band_centre"}
 
     Returns
     -------
     dict
-        The same fields with C, sqrt_delta, gamma, xi, xi_spin, xi_dot, e_nu (= 0) and
-        ``linearisation = "fermi"``.
+        The same fields with xi_spin, xi_dot, e_nu and ``linearisation`` set (and, for
+        ``"fermi"``, C, sqrt_delta, gamma, xi at E_F).
     """
     from tbmto.asa.parameters import potential_parameters, spin_orbit_integrals
 
     rad = fields["radial"]
-    pp = potential_parameters(rad.mesh, rad.v, np.zeros((2, 3)))
+    e_nu = np.zeros((2, 3)) if linearisation == "fermi" else fields["e_nu"]
+    pp = potential_parameters(rad.mesh, rad.v, e_nu)
     xi_spin, xi_dot = spin_orbit_integrals(rad.mesh, rad.v, pp)
-    out = dict(fields)
-    out.update(C=pp.C, sqrt_delta=pp.sqrt_delta, gamma=pp.gamma, xi=xi_spin.mean(axis=0),
-               xi_spin=xi_spin, xi_dot=xi_dot, e_nu=np.zeros((2, 3)), linearisation="fermi")
+    out = dict(fields, xi_spin=xi_spin, xi_dot=xi_dot, e_nu=e_nu, linearisation=linearisation)
+    if linearisation == "fermi":
+        out.update(C=pp.C, sqrt_delta=pp.sqrt_delta, gamma=pp.gamma, xi=xi_spin.mean(axis=0))
     return out
 
 
@@ -345,7 +350,7 @@ def load(*paths: str | os.PathLike, linearisation: str = "fermi") -> Potentials:
         One or more JSON files in the :data:`FORMAT` format.
     linearisation : {"fermi", "band_centre"}
         ``"fermi"`` (default): parameters rebuilt at E_ν = E_F from the stored V_σ(r)
-        (:func:`fermi_linearised`); ``"band_centre"``: the stored parameters (see the module
+        (:func:`linearised`); ``"band_centre"``: the stored parameters (see the module
         docstring).
 
     Returns
@@ -394,7 +399,7 @@ def load(*paths: str | os.PathLike, linearisation: str = "fermi") -> Potentials:
     out: dict[str, SpeciesPotential] = {}
     for name, sp in merged.items():
         if linearisation == "band_centre" and sp["radial"] is not None and sp["e_nu"] is not None:
-            sp = _with_soc_integrals(sp)
+            sp = linearised(sp, "band_centre")
         elif linearisation == "fermi":
             if sp["radial"] is None:
                 raise ValueError(
@@ -402,7 +407,7 @@ def load(*paths: str | os.PathLike, linearisation: str = "fermi") -> Potentials:
                     "spherical potential), so it cannot be linearised at E_F; use "
                     "linearisation='band_centre' (transport.linearisation: band_centre) or a file "
                     "from `tbmto scf`")
-            sp = fermi_linearised(sp)
+            sp = linearised(sp, "fermi")
         out[name] = SpeciesPotential(**sp)
     return Potentials(
         lattice_constant_angstrom=float(lat),
@@ -411,16 +416,6 @@ def load(*paths: str | os.PathLike, linearisation: str = "fermi") -> Potentials:
         sources=tuple(sources),
         linearisation=linearisation,
     )
-
-
-def _with_soc_integrals(fields: dict) -> dict:
-    """Band-centre fields plus ξ_l^σ and ⟨φ|ξ|φ̇⟩ at the stored E_ν (the stored C, Δ, γ, ξ kept)."""
-    from tbmto.asa.parameters import potential_parameters, spin_orbit_integrals
-
-    rad = fields["radial"]
-    pp = potential_parameters(rad.mesh, rad.v, fields["e_nu"])
-    xi_spin, xi_dot = spin_orbit_integrals(rad.mesh, rad.v, pp)
-    return dict(fields, xi_spin=xi_spin, xi_dot=xi_dot, linearisation="band_centre")
 
 
 def _same_parameters(a: dict, b: dict, tol: float = 1e-10) -> bool:
