@@ -354,7 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of ``tbmto`` with all subcommands."""
     from tbmto.onsite import SOC_FORMS
     from tbmto.potentials import LINEARISATIONS
-    from tbmto.transport import DEFAULT_SOC_FORM, KGRIDS
+    from tbmto.layers import KGRIDS
+    from tbmto.transport import DEFAULT_SOC_FORM
 
     p = argparse.ArgumentParser(
         prog="tbmto",

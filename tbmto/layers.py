@@ -68,6 +68,7 @@ __all__ = [
     "interaction_range",
     "spinful",
     "kmesh",
+    "KGRIDS",
     "PAIR_CUTOFF_W",
     "PAIR_CLUSTER_RADIUS_W",
 ]
@@ -615,6 +616,10 @@ def build_layered_system(
     )
 
 
+KGRIDS = ("shifted", "gamma")
+"""k∥ mesh types of :func:`kmesh`: half-step shifted, or Γ-centred."""
+
+
 def kmesh(cell2d: np.ndarray, n: tuple[int, int], grid: str = "shifted") -> np.ndarray:
     """Uniform k∥ mesh of the 2D Brillouin zone of ``cell2d``.
 
@@ -652,9 +657,8 @@ def kmesh(cell2d: np.ndarray, n: tuple[int, int], grid: str = "shifted") -> np.n
     ndarray (n₁ n₂, 3)
         Cartesian k∥ in 1/Å (z = 0), in C order over (i, j).
     """
-    grids = ("shifted", "gamma")
-    if not isinstance(grid, str) or grid not in grids:
-        raise ValueError(f"grid must be one of {grids!r}, got {grid!r}")
+    if not isinstance(grid, str) or grid not in KGRIDS:
+        raise ValueError(f"grid must be one of {KGRIDS!r}, got {grid!r}")
     try:
         n1, n2 = (int(x) for x in n)
     except (TypeError, ValueError):

@@ -12,7 +12,7 @@ builds it for every atom of a structure, with spin–orbit coupling in one of th
     ξ L·S to first order in the screened MTO basis:
     K = P^α − S^α − A + (P^α − S^α) X + X† (P^α − S^α)
     (:func:`tbmto.lmto.potential_functions.screened_soc_terms`; the X terms reach the
-    off-site blocks and are applied by :func:`tbmto.layers.screened_soc_blocks`).
+    off-site blocks and are applied by :meth:`tbmto.layers.LayeredSystem.screened_soc_blocks`).
 ``exact``
     the single-site problem solved exactly inside the atomic sphere — scalar-relativistic
     kinetic terms, exchange B(r) m·σ and ξ(r) L·S coupling the 2(2l+1) components of each l —
@@ -126,24 +126,24 @@ def exact_onsite_palpha(potentials: Potentials, species: str, energy: float, m: 
 
 
 def _exact_terms(potentials, symbols, m, energy, rotated, axis, alpha):
-    """Exact P^α for every atom, one radial solve per distinct (species, direction)."""
+    """Exact P^α for every atom, one radial solve per distinct (species, direction); ∂P^α/∂θ
+    only for the rotated atoms."""
     nat = len(symbols)
     p = np.zeros((nat, 18, 18), complex)
-    dp = None if axis is None else np.zeros((nat, 18, 18), complex)
+    dp = None if axis is None else np.zeros_like(p)
     symbols = np.asarray(symbols)
-    key = np.round(m, 12)
+    need_d = np.zeros(nat, bool) if axis is None else rotated
     for name in sorted(set(symbols.tolist())):
-        sel = np.flatnonzero(symbols == name)
-        for want_d in ((False, True) if axis is not None else (False,)):
-            idx = sel[rotated[sel] == want_d] if axis is not None else sel
+        for with_d in (False, True):
+            idx = np.flatnonzero((symbols == name) & (need_d == with_d))
             if idx.size == 0:
                 continue
-            uniq, inv = np.unique(key[idx], axis=0, return_inverse=True)
-            dirs = m[idx][np.array([np.flatnonzero(inv == u)[0] for u in range(len(uniq))])]
-            pa, dpa = exact_onsite_palpha(potentials, name, energy, dirs,
-                                          axis if want_d else None, alpha)
+            _, first, inv = np.unique(np.round(m[idx], 12), axis=0, return_index=True,
+                                      return_inverse=True)
+            pa, dpa = exact_onsite_palpha(potentials, name, energy, m[idx[first]],
+                                          axis if with_d else None, alpha)
             p[idx] = pa[inv.ravel()]
-            if want_d:
+            if with_d:
                 dp[idx] = dpa[inv.ravel()]
     return p, dp
 

@@ -3,8 +3,8 @@
 For every k∥ of a uniform mesh of the lateral supercell Brillouin zone the MTO secular matrix
 K = P^α(E) − S^α(k∥) is assembled in principal-layer blocks (:mod:`tbmto.layers`) and the
 scattering matrix is computed by wave-function matching (:func:`tbmto.wfm.smatrix`, K = E − H
-with H = S^α − P^α at E = 0). Observables (Starikov et al., PRB 97, 214415 (2018); Brataas, Tserkovnyak & Bauer, PRL 101,
-037207 (2008)):
+with H = S^α − P^α at E = 0). Observables (Starikov et al., PRB 97, 214415 (2018);
+Brataas, Tserkovnyak & Bauer, PRL 101, 037207 (2008)):
 
 * G = (e²/h) ⟨Tr t t†⟩_k∥, spin summed, for the whole lateral supercell;
 * Sharvin: ⟨N_left⟩_k∥, ⟨N_right⟩_k∥ propagating lead channels;
@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from ase import Atoms
 
-from tbmto.layers import LayeredSystem, build_layered_system, kmesh as make_kmesh
+from tbmto.layers import KGRIDS, LayeredSystem, build_layered_system, kmesh as make_kmesh
 from tbmto.lmto.structure_constants import SCREENING_ALPHA
 from tbmto.onsite import SOC_FORMS, onsite_terms
 from tbmto.observables import conductance_per_area, gilbert_alpha, sharvin_conductance_per_area
@@ -42,12 +42,10 @@ from tbmto.potentials import Potentials, fcc_wigner_seitz_radius
 from tbmto.structure import REGION_SLAB, positive_int_pair
 
 __all__ = ["TransportResult", "compute", "damping_axis_for", "onsite_parameters", "scattering_blocks",
-           "DEFAULT_SOC_FORM", "KGRIDS"]
+           "DEFAULT_SOC_FORM"]
 
 DEFAULT_SOC_FORM = "exact"
 """Default spin–orbit form of :func:`compute` (``transport.soc_form``)."""
-KGRIDS = ("shifted", "gamma")
-"""k∥ meshes (:func:`tbmto.layers.kmesh`): half-step shifted, or Γ-centred."""
 
 
 @dataclass

@@ -81,7 +81,7 @@ def test_exact_form_is_the_parameter_form_without_soc(pot):
     m = np.array([[0.3, 0.4, math.sqrt(0.75)]])
     ex = onsite_terms(pot, ["Ni"], m, 0.0, soc=True, soc_form="exact")
     from tbmto.onsite import exact_onsite_palpha
-    from tbmto.asa.coupled import exact_onsite_p0  # noqa: F401  (the solver behind the form)
+    from tbmto.asa.coupled import exact_onsite_p0
 
     sp = pot.species["Ni"]
     p0 = exact_onsite_p0(sp.radial.mesh, sp.radial.v, 0.0, m, soc=False)

@@ -3,7 +3,8 @@
 Takes the blocks of a block-tridiagonal secular matrix K = E − H (lead | slab | lead)
 and returns the flux-normalised scattering matrix and, optionally, its analytic
 derivative with respect to a parameter θ that enters the slab onsite blocks and the
-couplings between slab layers (not the leads or the lead couplings) (seed Eqs. 66–70: Gilbert damping from Re Tr(∂S†/∂θ ∂S/∂θ)).
+couplings between slab layers (not the leads or the lead couplings): the Gilbert damping
+from Re Tr(∂S†/∂θ ∂S/∂θ) (Brataas, Tserkovnyak, Bauer & Kelly, arXiv:1108.0385, Eqs. 66–70).
 
 Public API
 ----------
