@@ -33,6 +33,41 @@ propagated with the full covariance. Methods:
 ``"spread"`` and ``"weighted"`` fall back to ``"residual"`` when a length has fewer than 2
 configurations or all configuration spreads vanish (no disorder); the method actually used is
 reported. With only 2 lengths and no spread the errors are NaN.
+
+Nested configurations
+---------------------
+The resistivity and damping come from the slopes of configuration-averaged R(L)·A and T(L)
+over slab lengths (Starikov et al., PRB 97, 214415 (2018); Brataas et al., arXiv:1108.0385).
+The error model above assumes that every (L_i, configuration) sample is an independent
+disordered structure. In *nested* data one structure is built per configuration c for the
+longest length and the shorter slabs are its first L_i layers, so y_c(L_i) and y_c(L_j) share
+the disorder of the first min(L_i, L_j) layers and the interface with the left lead: R(L)·A of
+nested slabs is a cumulative sum of layer increments (a random walk, cov ∝ min(L_i, L_j)), and
+the values of one configuration at different lengths are strongly correlated. Only different
+configurations are independent draws of the disorder, so they — not the (L, configuration)
+rows — are the samples. Pass ``config`` to :func:`fit_lines`; when a configuration label
+occurs at two or more lengths the noise is the full covariance of the means across lengths and
+observables,
+
+    Σ_{(i,a),(j,b)} = cov_c(y_{c,i,a}, y_{c,j,b}) / n_c        (ddof = 1, units of y_a · y_b),
+
+every configuration must be present at every length (n_c configurations), and
+
+    cov(p_a, q_b) = Σ_{i,j} E_a[p, i] E_b[q, j] Σ_{(i,a),(j,b)}.
+
+With ``"spread"`` the fitted line is the mean of the per-configuration least-squares lines and
+its variance estimate is their spread over n_c, so (ŝ − s)/σ_ŝ follows Student's t with
+n_c − 1 degrees of freedom for Gaussian disorder (tests/test_fit.py checks the coverage). The
+per-length Σ_i ignores the cross-length covariance and misstates the errors of nested data,
+too small or too large depending on the lengths and on how much of the spread is shared by all
+prefixes (e.g. the left interface): for a random walk over layers 2, 4, 6, 8, 12, 16, 20 it
+understates the slope error by ≈ 11 % (tests/test_fit.py). ``"weighted"`` keeps the
+diagonal weights 1/σ²_i of the per-length spreads (the estimator E) but propagates the errors
+with the full covariance. ``"residual"`` is unchanged: it treats the residuals of the means as
+independent across lengths, ignores the cross-length correlation and is not calibrated for
+nested data. A nested fit needs ≥ 2 configurations for ``"spread"``/``"weighted"`` (else the
+``"residual"`` fallback above) and reports ``JointFit.nested``; ``LineFit.n_configs`` is then
+the number of configurations.
 """
 
 from __future__ import annotations
@@ -73,7 +108,9 @@ class LineFit:
     n_lengths : int
         Number of distinct lengths.
     n_configs : int
-        Smallest number of configurations at any length.
+        Number of independent configurations: with nested data (``JointFit.nested``) the number
+        of configurations, each present at every length; otherwise the smallest number of
+        configurations at any length.
     method : str
         Error model actually used (see the module docstring).
     """
@@ -109,6 +146,10 @@ class JointFit:
         Configuration means at each length.
     sem : ndarray, shape (n_L, k)
         Standard errors of the means at each length (NaN with one configuration).
+    nested : bool
+        True when the configurations were the independent samples (``config`` given and some
+        configuration at two or more lengths); the covariances then include the cross-length
+        correlation (module docstring, "Nested configurations").
     """
 
     fits: tuple[LineFit, ...]
@@ -117,6 +158,7 @@ class JointFit:
     lengths: np.ndarray
     means: np.ndarray
     sem: np.ndarray
+    nested: bool = False
 
 
 def _estimator(X: np.ndarray, w: np.ndarray | None) -> np.ndarray:
@@ -127,7 +169,63 @@ def _estimator(X: np.ndarray, w: np.ndarray | None) -> np.ndarray:
     return np.linalg.solve(X.T @ Xw, Xw.T)
 
 
-def fit_lines(L, Y, method: str = "spread") -> JointFit:
+def _by_configuration(Lu: np.ndarray, inverse: np.ndarray, Y: np.ndarray, config) -> np.ndarray | None:
+    """Samples of nested data arranged by configuration, or None for independent structures.
+
+    Parameters
+    ----------
+    Lu : ndarray, shape (n_L,)
+        Distinct lengths (sorted), in the unit of ``L``.
+    inverse : ndarray of int, shape (n,)
+        Length index of every row.
+    Y : ndarray, shape (n, k)
+        Observables of every row.
+    config : array_like, shape (n,)
+        Configuration label of every row (hashable and mutually comparable, e.g. int or str).
+
+    Returns
+    -------
+    ndarray, shape (n_c, n_L, k) or None
+        ``Y`` of configuration c at length L_i, when some configuration occurs at two or more
+        lengths (nested data); None when every configuration occurs at exactly one length.
+
+    Raises
+    ------
+    ValueError
+        If ``config`` is not one label per row, or for nested data in which a configuration
+        lacks a length or occurs twice at one length.
+    """
+    n = inverse.size
+    labels = np.asarray(config)
+    if labels.ndim > 1 and not isinstance(config, np.ndarray):  # a sequence of tuples as labels
+        labels = np.fromiter(config, dtype=object)
+    if labels.shape != (n,):
+        raise ValueError(f"config must hold one configuration label per row of Y ({n} rows), "
+                         f"got shape {labels.shape}")
+    try:
+        names, code = np.unique(labels, return_inverse=True)
+    except TypeError as exc:
+        raise ValueError(f"config labels must be mutually comparable (e.g. all int or all str): {exc}") from None
+    names = names.tolist()  # plain Python labels for the messages
+    cells = np.zeros((len(names), Lu.size), dtype=int)
+    np.add.at(cells, (code, inverse), 1)
+    if not np.any(np.count_nonzero(cells, axis=1) >= 2):
+        return None
+    if np.any(cells > 1):
+        c, i = np.argwhere(cells > 1)[0]
+        raise ValueError(f"config {names[c]!r} occurs {cells[c, i]} times at length {Lu[i]:g}; "
+                         "nested data need one row per (configuration, length)")
+    missing = [f"{names[c]!r} lacks L = {', '.join(f'{x:g}' for x in Lu[cells[c] == 0])}"
+               for c in np.flatnonzero(np.any(cells == 0, axis=1))]
+    if missing:
+        raise ValueError("nested data need every configuration at every length (the configurations are the "
+                         f"independent samples): config {'; '.join(missing)}")
+    out = np.empty((len(names), Lu.size, Y.shape[1]))
+    out[code, inverse] = Y
+    return out
+
+
+def fit_lines(L, Y, method: str = "spread", config=None) -> JointFit:
     """Fit y_a(L) = b_a + s_a L for k observables with configuration-spread errors.
 
     Parameters
@@ -139,6 +237,14 @@ def fit_lines(L, Y, method: str = "spread") -> JointFit:
         row come from the same configuration). Must be finite.
     method : {"spread", "weighted", "residual"}
         Error model (module docstring).
+    config : array_like, shape (n,), optional
+        Configuration label of every row (hashable, mutually comparable: int, str, ...). When
+        some label occurs at two or more lengths the data are *nested* (shorter slabs are
+        prefixes of the structure of the longest one): the configurations are the independent
+        samples, each must be present exactly once at every length, and the errors use the full
+        covariance of the means across lengths and observables (module docstring, "Nested
+        configurations"). When every label occurs at one length only, or ``config`` is None,
+        the rows are independent structures and ``config`` changes nothing.
 
     Returns
     -------
@@ -147,7 +253,8 @@ def fit_lines(L, Y, method: str = "spread") -> JointFit:
     Raises
     ------
     ValueError
-        For an unknown method, mismatched shapes, non-finite values or fewer than 2 lengths.
+        For an unknown method, mismatched shapes (of ``Y`` or ``config``), non-finite values,
+        fewer than 2 lengths, or nested data in which a configuration lacks a length.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -163,13 +270,25 @@ def fit_lines(L, Y, method: str = "spread") -> JointFit:
     nL, k = Lu.size, Y.shape[1]
     if nL < 2:
         raise ValueError(f"need at least 2 distinct lengths for a line, got {Lu.tolist()}")
-    counts = np.bincount(inverse, minlength=nL)
-    means = np.stack([Y[inverse == i].mean(axis=0) for i in range(nL)])
-    cov_mean = np.full((nL, k, k), np.nan)
-    for i in range(nL):
-        rows = Y[inverse == i]
-        if counts[i] >= 2:
-            cov_mean[i] = np.atleast_2d(np.cov(rows, rowvar=False, ddof=1)) / counts[i]
+    Yc = None if config is None else _by_configuration(Lu, inverse, Y, config)
+    full = None  # (nL, k, nL, k) covariance of the means, nested data only
+    if Yc is None:
+        counts = np.bincount(inverse, minlength=nL)
+        means = np.stack([Y[inverse == i].mean(axis=0) for i in range(nL)])
+        cov_mean = np.full((nL, k, k), np.nan)
+        for i in range(nL):
+            rows = Y[inverse == i]
+            if counts[i] >= 2:
+                cov_mean[i] = np.atleast_2d(np.cov(rows, rowvar=False, ddof=1)) / counts[i]
+    else:
+        n_c = Yc.shape[0]
+        counts = np.full(nL, n_c)
+        means = Yc.mean(axis=0)
+        full = np.full((nL, k, nL, k), np.nan)
+        if n_c >= 2:
+            dev = Yc - means
+            full = np.einsum("cia,cjb->iajb", dev, dev) / ((n_c - 1) * n_c)
+        cov_mean = np.einsum("iaib->iab", full)
     var_mean = np.diagonal(cov_mean, axis1=1, axis2=2)  # (nL, k)
     sem = np.sqrt(var_mean)
 
@@ -195,11 +314,14 @@ def fit_lines(L, Y, method: str = "spread") -> JointFit:
             S = (R.T @ R) / (nL - 2)
         else:
             S = np.full((k, k), np.nan)
-        noise = np.broadcast_to(S, (nL, k, k))
+        # cov(p_a, q_b) = Σ_i E_a[p, i] E_b[q, i] S[a, b]
+        pcov = np.einsum("api,bqi,iab->apbq", E, E, np.broadcast_to(S, (nL, k, k)))
+    elif full is None:
+        # cov(p_a, q_b) = Σ_i E_a[p, i] E_b[q, i] Σ_i[a, b]
+        pcov = np.einsum("api,bqi,iab->apbq", E, E, cov_mean)
     else:
-        noise = cov_mean
-    # cov(p_a, q_b) = Σ_i E_a[p, i] E_b[q, i] noise_i[a, b]
-    pcov = np.einsum("api,bqi,iab->apbq", E, E, noise)
+        # cov(p_a, q_b) = Σ_ij E_a[p, i] E_b[q, j] Σ_(i,a),(j,b)
+        pcov = np.einsum("api,bqj,iajb->apbq", E, E, full)
     slope_cov = pcov[:, 1, :, 1]
     intercept_cov = pcov[:, 0, :, 0]
 
@@ -215,15 +337,16 @@ def fit_lines(L, Y, method: str = "spread") -> JointFit:
         )
         for a in range(k)
     )
-    return JointFit(fits, np.array(slope_cov), np.array(intercept_cov), Lu, means, sem)
+    return JointFit(fits, np.array(slope_cov), np.array(intercept_cov), Lu, means, sem, nested=Yc is not None)
 
 
-def fit_line(L, y, method: str = "spread") -> LineFit:
-    """Fit one observable y(L) = intercept + slope·L (see :func:`fit_lines`)."""
+def fit_line(L, y, method: str = "spread", config=None) -> LineFit:
+    """Fit one observable y(L) = intercept + slope·L (see :func:`fit_lines`; ``config`` labels the
+    configuration of every sample, for nested data)."""
     y = np.asarray(y, dtype=float)
     if y.ndim != 1:
         raise ValueError(f"y must be one-dimensional, got shape {y.shape}")
-    return fit_lines(L, y, method).fits[0]
+    return fit_lines(L, y, method, config).fits[0]
 
 
 def resistivity_uohm_cm(slope_ohm_m: float) -> float:

@@ -252,6 +252,9 @@ class LayeredSystem:
         Number of S^α pairs used by the scattering-region blocks.
     t_pl : ndarray (3,)
         Lead translation T_PL (Å) from one lead PL to the next (+z).
+    lead_positions : tuple of ndarray
+        Positions (Å) of the atoms of the left and right lead PL next to the scattering region
+        (the reference of the ideal-lead tables, :meth:`share_leads`).
     timings : dict
         Seconds spent in ``screened_pairs`` for the padded structure and the two leads.
     """
@@ -266,12 +269,33 @@ class LayeredSystem:
     _scat: _BlockSum
     _left: _BlockSum
     _right: _BlockSum
+    lead_positions: tuple = ()
     timings: dict = field(default_factory=dict)
 
     @property
     def n_pl(self) -> int:
         """Number M of scattering-region principal layers."""
         return len(self.pl_atoms)
+
+    def share_leads(self, other: "LayeredSystem") -> None:
+        """Use ``other``'s ideal-lead tables for every lead of this system whose lead PL is a
+        rigid translate of one of ``other``'s (same atom order, same T_PL): the blocks are then
+        bitwise identical, so lead modes can be shared (e.g. the right leads of nested
+        truncations of one stack, whose positions differ only by crystal translations and
+        round-off)."""
+
+        def same(a, b):
+            d = a - b
+            return a.shape == b.shape and bool(np.all(np.abs(d - d[0]) < 1e-9))
+
+        if not np.allclose(self.t_pl, other.t_pl, rtol=0, atol=1e-12) or not other.lead_positions:
+            return
+        tables = [(other.lead_positions[0], other._left), (other.lead_positions[1], other._right)]
+        for side, attr in ((0, "_left"), (1, "_right")):
+            for ref, table in tables:
+                if same(self.lead_positions[side], ref):
+                    setattr(self, attr, table)
+                    break
 
     def salpha_blocks(self, k) -> tuple[list, list, tuple, tuple]:
         """Spinless S^α(k∥) blocks.
@@ -611,6 +635,7 @@ def build_layered_system(
         _scat=scat,
         _left=left,
         _right=right,
+        lead_positions=(ref_l, ref_r),
         timings={"salpha_pairs_s": t_pairs, "salpha_lead_pairs_s": t_leads,
                  "n_padded_atoms": int(len(pos))},
     )

@@ -22,15 +22,27 @@ layer by (i₁, i₂) of the supercell in C order. Per-atom arrays:
 ``ideal_positions`` (N, 3) undisplaced lattice sites (Å); they fix the S^α neighbour lists
                 so that the pair set does not change with frozen thermal displacements.
 
-Disorder (Brataas, Tserkovnyak, Bauer & Kelly, *Spin pumping and spin transfer*, arXiv:1108.0385, Sec. IV A): exactly round(x·N) atoms of every minority species
-are distributed uniformly at random over the N slab sites, and frozen thermal disorder
-displaces every slab atom by u with each Cartesian component drawn from N(0, Δ²/3) so that
-Δ = sqrt(<|u|²>). Random numbers come from ``numpy.random.SeedSequence`` seeded by a pure
-function of (seed, system, L, config), never by Python's salted ``hash``.
+Disorder (Brataas, Tserkovnyak, Bauer & Kelly, *Spin pumping and spin transfer*, arXiv:1108.0385,
+Sec. IV A): exactly round(x·N) = floor(x·N + ½) atoms of every minority species are distributed
+uniformly at random over the N slab sites, and frozen thermal disorder displaces every slab atom by
+u with each Cartesian component drawn from N(0, Δ²/3) so that Δ = sqrt(<|u|²>). Random numbers
+come from ``numpy.random.SeedSequence`` seeded by a pure function of (seed, system, L, config)
+(:func:`slab_rng`), never by Python's salted ``hash``.
+
+Nested lengths (``build_stack(..., nested_lengths=(L₁, …, Lₙ))`` with Lₙ = L): one configuration
+serves every length L₁ < … < Lₙ. The slab is cut into the increments [0, L₁), [L₁, L₂), …,
+[Lₙ₋₁, Lₙ) of atomic layers; each increment gets its own occupation (the exact-count rule above on
+its N_inc sites, so every increment holds the concentration to within one atom) and its own
+displacements, from generators that depend only on (seed, system, increment start, increment end,
+config) (:func:`increment_rng`). The stack of length Lᵢ is then the prefix of the longest one:
+:func:`truncate` keeps the first Lᵢ slab layers and moves the right buffer down by (Lₙ − Lᵢ)
+layer translations t, and the result equals ``build_stack(layers=Lᵢ, nested_lengths=(L₁, …, Lᵢ))``.
+Appending a longer length later leaves the shorter prefixes unchanged.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -51,12 +63,14 @@ __all__ = [
     "lateral_cell",
     "layer_translation",
     "build_stack",
+    "truncate",
     "set_magnetization",
     "domain_wall",
     "walker_profile",
     "write_structure",
     "read_structure",
     "slab_rng",
+    "increment_rng",
 ]
 
 DIRECTIONS: tuple[str, ...] = ("001", "111")
@@ -65,6 +79,13 @@ DIRECTIONS: tuple[str, ...] = ("001", "111")
 REGION_LEFT, REGION_SLAB, REGION_RIGHT = 0, 1, 2
 
 _INFO_KEY = "tbmto_info"
+
+
+def _wrap_unit(frac: np.ndarray) -> np.ndarray:
+    """Fractional coordinates wrapped into [0, 1), values within ``isclose`` of 1 set to 0."""
+    out = np.mod(frac, 1.0)
+    out[np.isclose(out, 1.0)] = 0.0
+    return out
 
 
 def _primitive(direction: str, a: float) -> tuple[np.ndarray, np.ndarray, float]:
@@ -160,6 +181,65 @@ def slab_rng(seed: int, system: str, layers: int, config: int) -> tuple[np.rando
     return np.random.default_rng(occ), np.random.default_rng(disp)
 
 
+_INCREMENT_TAG = _stable_hash("tbmto.structure.increment_rng")
+"""Last SeedSequence entropy word of :func:`increment_rng` (keeps its streams apart from slab_rng's)."""
+
+
+def increment_rng(
+    seed: int, system: str, start: int, end: int, config: int
+) -> tuple[np.random.Generator, np.random.Generator]:
+    """Random generators for the slab increment [start, end) of a nested-length stack.
+
+    Both derive from ``SeedSequence([seed, sha256(system), start, end, config, tag])`` (spawned
+    into two children), where the constant ``tag`` keeps these streams distinct from those of
+    :func:`slab_rng`. They depend only on the increment itself, never on the other lengths, so
+    appending a longer length does not change the shorter prefixes, and the occupation does not
+    change when only Δ changes (disorder model: Brataas, Tserkovnyak, Bauer & Kelly, *Spin
+    pumping and spin transfer*, arXiv:1108.0385, Sec. IV A).
+
+    Parameters
+    ----------
+    seed, config : int
+        Study seed and disorder-configuration index (≥ 0).
+    system : str
+        System label (``atoms.info["system"]``).
+    start, end : int
+        First and one-past-last atomic slab layer of the increment (0 ≤ start < end).
+
+    Returns
+    -------
+    (numpy.random.Generator, numpy.random.Generator)
+        Generator for the site occupation and generator for the displacements of the increment.
+    """
+    ss = np.random.SeedSequence(
+        [int(seed), _stable_hash(system), int(start), int(end), int(config), _INCREMENT_TAG]
+    )
+    occ, disp = ss.spawn(2)
+    return np.random.default_rng(occ), np.random.default_rng(disp)
+
+
+def _check_nested_lengths(value: Sequence[int], layers: int) -> list[int]:
+    """``value`` as a list of strictly increasing positive ints ending with ``layers``."""
+    allowed = f"a strictly increasing sequence of positive integers ending with layers={layers}"
+    if isinstance(value, (str, bytes, Mapping)):
+        raise ValueError(f"nested_lengths must be {allowed}, got {value!r}")
+    try:
+        lengths = list(value)
+    except TypeError:
+        raise ValueError(f"nested_lengths must be {allowed}, got {value!r}") from None
+    if not lengths:
+        raise ValueError(f"nested_lengths must be {allowed}, got the empty {value!r}")
+    for v in lengths:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"nested_lengths must be {allowed}, got {value!r} (entry {v!r})")
+    lengths = [int(v) for v in lengths]
+    if any(b <= a for a, b in zip(lengths, lengths[1:])):
+        raise ValueError(f"nested_lengths must be {allowed}, got {value!r} (not strictly increasing)")
+    if lengths[-1] != layers:
+        raise ValueError(f"nested_lengths must be {allowed}, got {value!r} (last entry != {layers})")
+    return lengths
+
+
 def _check_element(symbol: str, name: str) -> None:
     try:
         atomic_number(symbol)
@@ -223,6 +303,7 @@ def build_stack(
     magnetization: Sequence[float] = (0.0, 0.0, 1.0),
     lead_layers: int = 4,
     system: str | None = None,
+    nested_lengths: Sequence[int] | None = None,
 ) -> Atoms:
     """Build a lead | slab | lead fcc stack along +z.
 
@@ -253,6 +334,14 @@ def build_stack(
         Ideal lead atomic layers (≥ 0) kept on each side of the slab inside the structure.
     system : str, optional
         System label entering the random seed (default: built from the composition).
+    nested_lengths : sequence of int, optional
+        Slab lengths L₁ < … < Lₙ = ``layers`` (atomic layers) that this one configuration serves
+        (see the module docstring). The alloy occupation and displacements are drawn per
+        increment [Lᵢ₋₁, Lᵢ) (L₀ = 0) with :func:`increment_rng`, each increment holding exactly
+        floor(x N_inc + ½) atoms of every minority species on its N_inc sites (disorder model:
+        Brataas, Tserkovnyak, Bauer & Kelly, arXiv:1108.0385, Sec. IV A), so that
+        ``truncate(atoms, Lᵢ)`` is the stack of length Lᵢ. None (default): the whole slab is one
+        draw from :func:`slab_rng`, as without this option.
 
     Returns
     -------
@@ -260,13 +349,16 @@ def build_stack(
         cell = (A₁, A₂, (L + 2 lead_layers) d ẑ), pbc = (True, True, False); arrays
         ``magmom_dir``, ``layer``, ``region``, ``ideal_positions``; ``info`` with direction, supercell,
         lattice_constant_angstrom, layer_spacing_angstrom, cell2d, layer_translation_angstrom,
-        delta_angstrom, seed, config, composition, lead, lead_layers, system, n_slab_atoms.
+        delta_angstrom, seed, config, composition, lead, lead_layers, system, n_slab_atoms,
+        slab_layers and, only for a nested stack, nested_lengths (list of int; the key is absent
+        when ``nested_lengths`` is None).
 
     Raises
     ------
     ValueError
         For layers < 1, a bad supercell, an unknown direction or element, a composition not
-        summing to 1, delta < 0, negative lead_layers/seed/config or a zero magnetisation.
+        summing to 1, delta < 0, negative lead_layers/seed/config, a zero magnetisation or
+        nested_lengths that are not strictly increasing positive ints ending with ``layers``.
     """
     direction = _check_direction(direction)
     m, n = positive_int_pair(supercell, "supercell")
@@ -285,6 +377,7 @@ def build_stack(
     comp = _check_composition({"Ni": 0.8, "Fe": 0.2} if composition is None else composition)
     mvec = _unit(magnetization)
     layers, lead_layers = int(layers), int(lead_layers)
+    lengths = None if nested_lengths is None else _check_nested_lengths(nested_lengths, layers)
     a = float(lattice_constant)
     sysname = _system_name(system, comp)
 
@@ -296,8 +389,7 @@ def build_stack(
 
     ell = np.arange(-lead_layers, layers + lead_layers)
     # fractional in-plane offset of layer ℓ: ℓ·frac wrapped into [0, 1)
-    off = np.mod(np.outer(ell, frac), 1.0)  # (nlayers, 2)
-    off[np.isclose(off, 1.0)] = 0.0
+    off = _wrap_unit(np.outer(ell, frac))  # (nlayers, 2)
     fr = grid[None, :, :] + off[:, None, :]  # (nlayers, n_lat, 2)
     pos = np.einsum("lak,kx->lax", fr, prim)
     pos[:, :, 2] = ((ell + lead_layers) * d)[:, None]
@@ -305,14 +397,20 @@ def build_stack(
     layer_idx = np.repeat(ell, n_lat)
     region = np.where(layer_idx < 0, REGION_LEFT, np.where(layer_idx >= layers, REGION_RIGHT, REGION_SLAB))
 
-    slab = region == REGION_SLAB
-    n_slab = int(slab.sum())
-    rng_occ, rng_disp = slab_rng(seed, sysname, layers, config)
+    n_slab = int((region == REGION_SLAB).sum())
+    # disorder blocks [start, end) of slab layers with their (occupation, displacement) generators
+    if lengths is None:
+        blocks = [(0, layers, slab_rng(seed, sysname, layers, config))]
+    else:
+        starts = [0, *lengths[:-1]]
+        blocks = [(s, e, increment_rng(seed, sysname, s, e, config)) for s, e in zip(starts, lengths)]
     symbols = np.array([lead] * len(pos), dtype=object)
-    symbols[slab] = _occupation(comp, n_slab, rng_occ)
     ideal = pos.copy()
-    u = rng_disp.normal(0.0, float(delta) / math.sqrt(3.0), size=(n_slab, 3))
-    pos[slab] += u
+    for start, end, (rng_occ, rng_disp) in blocks:
+        sites = (layer_idx >= start) & (layer_idx < end)
+        n_sites = int(sites.sum())
+        symbols[sites] = _occupation(comp, n_sites, rng_occ)
+        pos[sites] += rng_disp.normal(0.0, float(delta) / math.sqrt(3.0), size=(n_sites, 3))
 
     atoms = Atoms(
         symbols=[str(s) for s in symbols],
@@ -342,7 +440,99 @@ def build_stack(
         n_slab_atoms=n_slab,
         slab_layers=layers,
     )
+    if lengths is not None:
+        atoms.info["nested_lengths"] = lengths
     return atoms
+
+
+def truncate(atoms: Atoms, L: int) -> Atoms:
+    """The stack whose slab is the first ``L`` slab layers of ``atoms`` (same buffers and leads).
+
+    The left buffer and the slab atoms with layer < L are kept in their order; the right-buffer
+    atoms (region 2) are moved from layers L_max, L_max + 1, … to L, L + 1, … by the crystal
+    translation: layer ℓ + 1 is layer ℓ translated by t = δ + d ẑ =
+    ``info["layer_translation_angstrom"]`` (Å), so they go to r − (L_max − L) t modulo in-plane
+    lattice vectors. The lattice vector is fixed the way :func:`build_stack` wraps: the in-plane
+    offset ℓ δ of every layer is taken in fractional coordinates of the primitive vectors
+    a₁ = A₁/m, a₂ = A₂/n (from ``info["cell2d"]`` and ``info["supercell"]``) and wrapped into
+    [0, 1) (values within ``isclose`` of 1 set to 0), and each atom is shifted by the difference of
+    the wrapped offsets of its new and old layer. Every moved atom thus keeps its (i₁, i₂) site of
+    the supercell and its place in the atom order, and stays inside the lateral cell. The same
+    shift is applied to ``positions`` and ``ideal_positions``, so displacements ride along with
+    their sites. Symbols, ``region`` and ``magmom_dir`` of the kept atoms are unchanged (a texture
+    is not re-evaluated).
+
+    For a nested stack (``build_stack(..., nested_lengths=(L₁, …, Lₙ))``) each increment's
+    disorder is drawn independently (Brataas, Tserkovnyak, Bauer & Kelly, *Spin pumping and spin
+    transfer*, arXiv:1108.0385, Sec. IV A, with :func:`increment_rng`), so ``truncate(atoms, Lᵢ)``
+    equals ``build_stack(layers=Lᵢ, nested_lengths=(L₁, …, Lᵢ))`` with the other arguments
+    unchanged. For a non-nested stack the geometry is that of ``build_stack(layers=L)`` but the
+    disorder is the prefix of the longer configuration.
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+        Structure from :func:`build_stack` (or :func:`read_structure`), with arrays ``layer``,
+        ``region``, ``ideal_positions`` and info ``slab_layers``, ``lead_layers``,
+        ``layer_spacing_angstrom``, ``layer_translation_angstrom``, ``cell2d``.
+    L : int
+        Number of slab atomic layers kept: one of ``info["nested_lengths"]`` for a nested stack,
+        else 1 ≤ L ≤ ``info["slab_layers"]``.
+
+    Returns
+    -------
+    ase.Atoms
+        New structure with cell z length (L + 2 lead_layers) d (Å), ``layer`` of the right buffer
+        lowered by L_max − L, and info ``slab_layers`` = L, ``n_slab_atoms`` and (nested stacks
+        only) ``nested_lengths`` = the entries ≤ L.
+
+    Raises
+    ------
+    ValueError
+        If L is not an allowed length.
+    """
+    info = atoms.info
+    l_max = int(info["slab_layers"])
+    nested = info.get("nested_lengths")
+    is_int = not isinstance(L, bool) and isinstance(L, (int, np.integer))
+    if nested is None:
+        if not (is_int and 1 <= L <= l_max):
+            raise ValueError(f"L must be an integer in [1, {l_max}] (the slab layers), got {L!r}")
+    elif not (is_int and L in nested):
+        raise ValueError(f"L must be one of the nested lengths {list(nested)}, got {L!r}")
+    L = int(L)
+    shift = l_max - L
+
+    layer = np.asarray(atoms.arrays["layer"])
+    keep = (np.asarray(atoms.arrays["region"]) != REGION_SLAB) | (layer < L)
+    out = atoms[keep]
+    out.info = copy.deepcopy(info)
+    right = np.asarray(out.arrays["region"]) == REGION_RIGHT
+
+    m, n = positive_int_pair(info["supercell"], "supercell")
+    prim = np.asarray(info["cell2d"], dtype=float)[:, :2] / np.array([[m], [n]], dtype=float)
+    t = np.asarray(info["layer_translation_angstrom"], dtype=float)
+    offset = np.linalg.solve(prim.T, t[:2])  # δ in fractional coordinates of a₁, a₂
+    old_layer = np.array(out.arrays["layer"], dtype=np.int64)
+    new_layer = old_layer.copy()
+    new_layer[right] -= shift
+    # −shift·t modulo in-plane lattice vectors, with build_stack's per-layer wrap of ℓ δ
+    step = np.zeros((int(right.sum()), 3))
+    step[:, :2] = (_wrap_unit(np.outer(new_layer[right], offset))
+                   - _wrap_unit(np.outer(old_layer[right], offset))) @ prim
+    step[:, 2] = -shift * t[2]
+    for key in ("positions", "ideal_positions"):  # atoms[keep] holds copies of the arrays
+        out.arrays[key][right] += step
+    out.arrays["layer"] = new_layer
+
+    cell = out.cell.array.copy()
+    cell[2] = [0.0, 0.0, (L + 2 * int(info["lead_layers"])) * float(info["layer_spacing_angstrom"])]
+    out.set_cell(cell)
+    out.info["slab_layers"] = L
+    out.info["n_slab_atoms"] = int((np.asarray(out.arrays["region"]) == REGION_SLAB).sum())
+    if nested is not None:
+        out.info["nested_lengths"] = [int(v) for v in nested if v <= L]
+    return out
 
 
 def set_magnetization(atoms: Atoms, m: Sequence[float]) -> Atoms:

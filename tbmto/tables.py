@@ -190,8 +190,24 @@ def _paired(df: pd.DataFrame, value: str, mags: Sequence[str]) -> pd.DataFrame:
 
 
 def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str) -> tuple[list[dict], dict]:
-    """Fit rows and summary entries for one (system, soc) group."""
+    """Fit rows and summary entries for one (system, soc) group.
+
+    When the group's rows are nested (boolean column ``nested`` true on every row: the shorter
+    slabs are prefixes of one structure per configuration; absent column = not nested), every
+    line fit gets the ``config`` labels, so the configurations are its independent samples
+    (:func:`tbmto.fit.fit_lines`, "Nested configurations"). A group mixing nested and
+    independent rows is rejected.
+    """
     first = df.iloc[0]
+    nested = "nested" in df.columns and bool(df["nested"].eq(True).all())
+    if "nested" in df.columns and not nested and df["nested"].eq(True).any():
+        raise ValueError(f"system {first['system']!r} (soc={bool(first['soc'])}) mixes nested and independent "
+                         "structures; fit them separately")
+
+    def fit(rows: pd.DataFrame, L, Y):
+        """:func:`fit_lines` of ``Y`` over ``L`` for the samples ``rows`` (with their configs if nested)."""
+        return fit_lines(L, Y, method, config=rows["config"].to_numpy() if nested else None)
+
     d_nm = float(first["L_nm"]) / float(first["L_layers"])
     mags = sorted(set(df["magnetization"]), key=lambda m: {"par": 0, "perp": 1}.get(m, 2))
     fits: list[dict] = []
@@ -213,7 +229,7 @@ def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str) -> tup
         sub = df[(df["magnetization"] == m) & np.isfinite(df["R_ohm_m2"])]
         if sub["L_layers"].nunique() < 2:
             continue
-        jf = fit_lines(sub["L_layers"].to_numpy() * d_nm * 1e-9, sub["R_ohm_m2"].to_numpy(), method)
+        jf = fit(sub, sub["L_layers"].to_numpy() * d_nm * 1e-9, sub["R_ohm_m2"].to_numpy())
         lf = jf.fits[0]
         add_fit("RA_ohm_m2", m, lf, "L_m")
         rho[m] = lf
@@ -227,7 +243,7 @@ def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str) -> tup
     if "par" in rho and "perp" in rho:
         pair = _paired(df, "R_ohm_m2", ["par", "perp"])
         if pair["L_layers"].nunique() >= 2:
-            jf = fit_lines(pair["L_layers"].to_numpy() * d_nm * 1e-9, pair[["par", "perp"]].to_numpy(), method)
+            jf = fit(pair, pair["L_layers"].to_numpy() * d_nm * 1e-9, pair[["par", "perp"]].to_numpy())
             cov = jf.slope_cov * resistivity_uohm_cm(1.0) ** 2
             r = resistivity_summary(resistivity_uohm_cm(jf.fits[0].slope), resistivity_uohm_cm(jf.fits[1].slope), cov)
             summ.update(rho_avg_uohm_cm=r["rho_avg"], rho_avg_uohm_cm_err=r["rho_avg_err"], amr=r["amr"], amr_err=r["amr_err"])
@@ -242,7 +258,7 @@ def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str) -> tup
         sub = df[df["magnetization"] == m]
         if sub["L_layers"].nunique() < 2:
             continue
-        jf = fit_lines(sub["L_layers"].to_numpy(), sub[["damping_T", "moment_muB"]].to_numpy(), method)
+        jf = fit(sub, sub["L_layers"].to_numpy(), sub[["damping_T", "moment_muB"]].to_numpy())
         add_fit("damping_T", m, jf.fits[0], "L_layers")
         add_fit("moment_muB", m, jf.fits[1], "L_layers")
     source = None
@@ -256,14 +272,14 @@ def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str) -> tup
         if source == "average":
             t = _paired(df, "damping_T", ["par", "perp"])
             mm = _paired(df, "moment_muB", ["par", "perp"])
-            both = t.merge(mm, on=["L_layers", "config"], suffixes=("_T", "_M"))
-            L_arr = both["L_layers"].to_numpy()
-            Y = np.column_stack([both[["par_T", "perp_T"]].mean(axis=1), both[["par_M", "perp_M"]].mean(axis=1)])
+            rows = t.merge(mm, on=["L_layers", "config"], suffixes=("_T", "_M"))
+            L_arr = rows["L_layers"].to_numpy()
+            Y = np.column_stack([rows[["par_T", "perp_T"]].mean(axis=1), rows[["par_M", "perp_M"]].mean(axis=1)])
         else:
-            sub = df[df["magnetization"] == source]
-            L_arr, Y = sub["L_layers"].to_numpy(), sub[["damping_T", "moment_muB"]].to_numpy()
+            rows = df[df["magnetization"] == source]
+            L_arr, Y = rows["L_layers"].to_numpy(), rows[["damping_T", "moment_muB"]].to_numpy()
         if np.unique(L_arr).size >= 2:
-            jf = fit_lines(L_arr, Y, method)
+            jf = fit(rows, L_arr, Y)
             if source == "average":
                 add_fit("damping_T", "average", jf.fits[0], "L_layers")
                 add_fit("moment_muB", "average", jf.fits[1], "L_layers")

@@ -8,12 +8,19 @@ Brataas, Tserkovnyak & Bauer, PRL 101, 037207 (2008)):
 
 * G = (e²/h) ⟨Tr t t†⟩_k∥, spin summed, for the whole lateral supercell;
 * Sharvin: ⟨N_left⟩_k∥, ⟨N_right⟩_k∥ propagating lead channels;
-* damping: T = ⟨Re Tr(∂S†/∂θ ∂S/∂θ)⟩_k∥ for a rigid rotation by θ of all slab moments about
-  an axis ⊥ their mean direction; ∂H/∂θ = −∂P^α/∂θ is on-site (S^α is spin independent).
-  Then α = g T/(4π M) (:func:`tbmto.observables.gilbert_alpha`).
+* damping: the tensor T_ab = ⟨Re Tr(∂S†/∂θ_a ∂S/∂θ_b)⟩_k∥ for rigid rotations θ_a of all slab
+  moments about the two axes ⊥ their mean direction, from one solve (the derivatives share the
+  scattering states); ∂H/∂θ = −∂P^α/∂θ is on-site for the parameter forms (S^α is spin
+  independent). Then α = g T/(4π M) (:func:`tbmto.observables.gilbert_alpha`).
 
-S^α pairs (k∥ and magnetisation independent) are computed once per structure and P^α(E) once
-per structure and magnetisation; per k∥ only the Bloch sums and the WFM solve run. The k loop
+Nested lengths: with ``lengths`` the results for every L_i ≤ L come from one forward sweep of
+the longest slab, closed at each L_i by its right buffer and lead
+(:class:`tbmto.model.NestedMTOModel`, :func:`tbmto.wfm.smatrix_nested`), equal to independent
+calculations on the truncated stacks (:func:`tbmto.structure.truncate`) to round-off.
+
+The model (:class:`tbmto.model.MTOModel`: S^α pairs, k∥ and magnetisation independent, and the
+on-site terms P^α(E)) is built once per structure and magnetisation; per k∥ only the Bloch sums
+and the WFM solve run. The k loop
 is distributed with :func:`tbmto.parallel.kmap`; results are reduced in k order on every rank,
 so they are bitwise independent of the number of MPI ranks.
 
@@ -34,15 +41,13 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from ase import Atoms
 
-from tbmto.layers import KGRIDS, LayeredSystem, build_layered_system, kmesh as make_kmesh
-from tbmto.lmto.structure_constants import SCREENING_ALPHA
-from tbmto.onsite import SOC_FORMS, onsite_terms
+from tbmto.layers import KGRIDS, LayeredSystem, kmesh as make_kmesh
+from tbmto.onsite import SOC_FORMS
 from tbmto.observables import conductance_per_area, gilbert_alpha, sharvin_conductance_per_area
 from tbmto.potentials import Potentials, fcc_wigner_seitz_radius
 from tbmto.structure import REGION_SLAB, positive_int_pair
 
-__all__ = ["TransportResult", "compute", "damping_axis_for", "onsite_parameters", "scattering_blocks",
-           "DEFAULT_SOC_FORM"]
+__all__ = ["TransportResult", "KPointRecord", "compute", "DEFAULT_SOC_FORM"]
 
 DEFAULT_SOC_FORM = "exact"
 """Default spin–orbit form of :func:`compute` (``transport.soc_form``)."""
@@ -61,7 +66,11 @@ class TransportResult:
     n_modes_left, n_modes_right : float
         ⟨N⟩_k propagating channels of the left/right lead (both spins).
     damping_T : float
-        ⟨Re Tr(∂S†/∂θ ∂S/∂θ)⟩_k (dimensionless, per rad²); NaN when damping=False.
+        ⟨Re Tr(∂S†/∂θ₁ ∂S/∂θ₁)⟩_k for the first axis ê₁ of ``damping_axes`` (G̃_xx;
+        dimensionless, per rad²); NaN when damping=False.
+    damping_T_yy, damping_T_xy : float
+        The other components of the damping tensor in the frame (ê₁, ê₂ = m̄ × ê₁):
+        ⟨Re Tr ∂S†/∂θ₂ ∂S/∂θ₂⟩_k and the symmetrised ⟨Re Tr ∂S†/∂θ₁ ∂S/∂θ₂⟩_k (NaN without damping).
     moment_muB : float
         Σ over slab atoms of the species moments (μB).
     n_k : int
@@ -70,18 +79,24 @@ class TransportResult:
         Mesh size (n₁, n₂) of the supercell Brillouin zone.
     seconds : float
         Wall time of :func:`compute` (s).
-    soc, energy_Ry, damping_axis
-        Settings used (energy relative to E_F; damping_axis None without damping).
+    soc, energy_Ry, damping_axis, damping_axes
+        Settings used (energy relative to E_F; damping_axis = ê₁ and damping_axes = [ê₁, ê₂],
+        None without damping).
     soc_form, linearisation, kgrid : str
         On-site SOC form, linearisation of the potential parameters and k∥ mesh used.
     n_atoms, n_slab_atoms, n_principal_layers, pl_layers
         Size of the problem: atoms in the structure, slab atoms, scattering PLs, PL thickness
         in atomic layers.
+    slab_layers : int
+        Slab length L of this result (atomic layers).
+    nested_lengths : list of int or None
+        All lengths of the nested sweep this result came from (None: a single length).
     transmission_k, damping_k : list of float
         Per-k∥ Tr t t† and Re Tr ∂S†∂S (k order of :func:`tbmto.layers.kmesh`).
     timings : dict
-        Seconds: ``salpha_pairs_s`` (padded scattering region), ``salpha_lead_pairs_s``,
-        ``potential_functions_s``, ``assembly_s_per_k`` (Bloch sums + blocks, mean),
+        Seconds: ``salpha_pairs_s`` (padded scattering regions of the trunk and the branch windows), ``salpha_lead_pairs_s``,
+        ``model_s`` (on-site terms and every S^α table of :class:`tbmto.model.NestedMTOModel`),
+        ``assembly_s_per_k`` (Bloch sums + blocks, mean),
         ``wfm_s_per_k`` (mean), ``k_loop_s``.
     wigner_seitz_radius_angstrom : float
         Average WS radius w = a (3/16π)^{1/3} used for S^α (Å).
@@ -116,6 +131,11 @@ class TransportResult:
     soc_form: str = DEFAULT_SOC_FORM
     linearisation: str = "fermi"
     kgrid: str = "shifted"
+    damping_T_yy: float = float("nan")
+    damping_T_xy: float = float("nan")
+    damping_axes: list[list[float]] | None = None
+    slab_layers: int = 0
+    nested_lengths: list[int] | None = None
 
     @property
     def conductance_per_area(self) -> float:
@@ -152,59 +172,48 @@ class TransportResult:
         return clean(out)
 
 
-def onsite_parameters(atoms: Atoms, potentials: Potentials) -> dict[str, np.ndarray]:
-    """Per-atom potential parameters of ``atoms`` (see :meth:`Potentials.for_atoms`)."""
-    return potentials.for_atoms(atoms.get_chemical_symbols())
+def _validated_lengths(lengths, slab_layers: int) -> tuple[int, ...]:
+    """Strictly increasing slab lengths in [1, slab_layers] (atomic layers)."""
+    if lengths is None:
+        return (slab_layers,)
+    try:
+        ls = [int(x) for x in lengths]
+    except (TypeError, ValueError):
+        raise ValueError(f"lengths must be a sequence of positive integers, got {lengths!r}") from None
+    if (not ls or any(isinstance(x, bool) for x in lengths) or list(lengths) != ls
+            or any(b <= a for a, b in zip(ls, ls[1:])) or ls[0] < 1 or ls[-1] > slab_layers):
+        raise ValueError(f"lengths must be strictly increasing integers in [1, {slab_layers}] "
+                         f"(the slab of atoms), got {lengths!r}")
+    return tuple(ls)
 
 
-def scattering_blocks(layered: LayeredSystem, terms, k, dh: list | None = None):
-    """Blocks of H = −K at one k∥ for :func:`tbmto.wfm.smatrix`, and their θ derivatives.
+@dataclass(frozen=True)
+class KPointRecord:
+    """Results of one k∥ point for every length (the unit :func:`compute` reduces over k).
 
-    Parameters
+    Attributes
     ----------
-    layered : LayeredSystem
-        S^α pairs and PL partition of the structure.
-    terms : tbmto.onsite.OnsiteTerms
-        On-site blocks of every atom (any SOC form).
-    k : array (3,)
-        k∥ (1/Å).
-    dh : list of ndarray, optional
-        ∂H/∂θ = −∂P^α/∂θ per scattering PL (on-site).
-
-    Returns
-    -------
-    blocks : tbmto.layers.HamiltonianBlocks
-    dh_slab : list or None
-        On-site derivative blocks (k dependent for the screened form).
-    dv_slab : list or None
-        Coupling derivative blocks (screened form only), else None.
+    transmission : ndarray (n_L,)
+        Tr t t† per length.
+    n_left : int
+        Propagating channels of the left lead.
+    n_right : ndarray (n_L,)
+        Propagating channels of each length's right lead.
+    damping : ndarray (n_L, n_d, n_d)
+        Re Tr(∂S†/∂θ_a ∂S/∂θ_b) per length (n_d = 0 without damping).
+    assembly_s, wfm_s : float
+        Seconds for the blocks and for the lead modes + solve.
+    leads : LeadStats
+        Where the lead modes came from.
     """
-    p = terms.p
-    b = layered.hamiltonian_blocks(k, p, p[layered.left_lead_atoms], p[layered.right_lead_atoms])
-    if terms.x is None:
-        return b, dh, None
-    return layered.screened_soc_blocks(b, terms.x, terms.a, dh, terms.dx, terms.da)
 
-
-def damping_axis_for(m: np.ndarray) -> np.ndarray:
-    """Default rotation axis ⊥ the mean magnetisation m̄ of the rotated atoms.
-
-    axis = ẑ × m̄ / |ẑ × m̄|, or x̂ when m̄ ∥ ẑ.
-
-    Raises
-    ------
-    ValueError
-        If the mean magnetisation vanishes (then pass ``damping_axis`` explicitly).
-    """
-    mbar = np.mean(np.asarray(m, dtype=float), axis=0)
-    nrm = float(np.linalg.norm(mbar))
-    if nrm < 1e-8:
-        raise ValueError("the mean slab magnetisation vanishes; pass damping_axis explicitly")
-    mbar /= nrm
-    ax = np.cross([0.0, 0.0, 1.0], mbar)
-    if np.linalg.norm(ax) < 1e-8:
-        return np.array([1.0, 0.0, 0.0])
-    return ax / np.linalg.norm(ax)
+    transmission: np.ndarray
+    n_left: int
+    n_right: np.ndarray
+    damping: np.ndarray
+    assembly_s: float
+    wfm_s: float
+    leads: object
 
 
 def compute(
@@ -223,8 +232,10 @@ def compute(
     lead_cache=None,
     soc_form: str = DEFAULT_SOC_FORM,
     kgrid: str = "shifted",
-) -> TransportResult:
-    """Landauer conductance (and damping dissipation) of a lead | slab | lead structure.
+    lengths: Sequence[int] | None = None,
+    memory_limit_gb: float | None = None,
+) -> TransportResult | list[TransportResult]:
+    """Landauer conductance (and the damping tensor) of a lead | slab | lead structure.
 
     Parameters
     ----------
@@ -240,7 +251,9 @@ def compute(
     soc : bool
         Include spin–orbit coupling.
     damping : bool
-        Also compute T = ⟨Re Tr ∂S†/∂θ ∂S/∂θ⟩ for a rigid rotation of all slab moments.
+        Also compute the damping tensor T_ab = ⟨Re Tr ∂S†/∂θ_a ∂S/∂θ_b⟩ for rigid rotations
+        of all slab moments about the two axes ⊥ their mean direction
+        (:func:`tbmto.model.transverse_axes`).
     energy_Ry : float
         Energy relative to E_F (Ry).
     comm : mpi4py communicator, optional
@@ -251,27 +264,35 @@ def compute(
         S^α pair range and screening-cluster radius (Å); defaults of
         :func:`tbmto.layers.build_layered_system`.
     damping_axis : 3-vector, optional
-        Rotation axis (unit, ⊥ the mean slab magnetisation); default
-        :func:`damping_axis_for`.
+        First rotation axis (unit, ⊥ the mean slab magnetisation); the second is m̄ × axis.
     layered : LayeredSystem, optional
         Re-use S^α pairs of an earlier call on the same geometry (e.g. another magnetisation).
     lead_cache : tbmto.wfm.LeadModeCache or path-like, optional
         Obtain the lead modes through this content-addressed cache (a path: a
-        ``LeadModeCache(directory=path, max_memory_items=0)``, disk only) and solve with
-        :func:`tbmto.wfm.smatrix_from_modes`; results are bitwise those without a cache.
-        Hit/miss counts go to ``TransportResult.lead_cache``.
+        ``LeadModeCache(directory=path, max_memory_items=0)``, disk only); results are bitwise
+        those without a cache. Hit/miss counts go to ``TransportResult.lead_cache``.
     soc_form : {"orthogonal", "screened", "exact"}
         Form of the on-site spin–orbit term (:mod:`tbmto.onsite`); irrelevant without SOC.
     kgrid : {"shifted", "gamma"}
         k∥ mesh: shifted by half a step (default) or Γ-centred (:func:`tbmto.layers.kmesh`;
         n = 2N − 1 gives the (2N − 1)² symmetric mesh of the published TB-MTO code).
+    lengths : sequence of int, optional
+        Nested slab lengths L₁ < … < Lₙ (atomic layers, Lₙ ≤ the slab of ``atoms``): the
+        result for L_i is that of :func:`tbmto.structure.truncate` (atoms, L_i) — its first L_i
+        slab layers, the same right buffer and lead — from **one** sweep of the longest slab
+        (:class:`tbmto.model.NestedMTOModel`, :func:`tbmto.wfm.smatrix_nested`). None: the
+        whole slab, one result.
+    memory_limit_gb : float, optional
+        With damping, keep at most this much of per-layer factors (n² + 2 n N_L complex per
+        principal layer) and recompute the rest in the backward sweep (GiB; None: keep all).
 
     Returns
     -------
-    TransportResult
+    TransportResult, or list of TransportResult (one per length) when ``lengths`` is given
     """
+    from tbmto.model import NestedMTOModel, transverse_axes
     from tbmto.parallel import kmap
-    from tbmto.wfm import LeadModeCache, smatrix, smatrix_from_modes
+    from tbmto.wfm import LeadModeCache, LeadSolver, smatrix_nested
 
     t_start = time.perf_counter()
     if not isinstance(atoms, Atoms):
@@ -287,6 +308,8 @@ def compute(
         cache = LeadModeCache(directory=cache, max_memory_items=0)
     if not np.isfinite(energy_Ry):
         raise ValueError(f"energy_Ry must be finite, got {energy_Ry!r}")
+    if memory_limit_gb is not None and not (isinstance(memory_limit_gb, (int, float)) and memory_limit_gb > 0):
+        raise ValueError(f"memory_limit_gb must be a positive number of GiB or None, got {memory_limit_gb!r}")
     for key in ("magmom_dir", "region", "layer"):
         if key not in atoms.arrays:
             raise ValueError(f"atoms lacks the per-atom array {key!r}; use tbmto.structure.build_stack")
@@ -296,116 +319,118 @@ def compute(
             f"atoms lattice constant {a_struct} Å differs from the potentials' "
             f"{potentials.lattice_constant_angstrom} Å ({', '.join(potentials.sources)})"
         )
-    par = onsite_parameters(atoms, potentials)
-    m = np.asarray(atoms.arrays["magmom_dir"], dtype=float)
-    m = m / np.linalg.norm(m, axis=1, keepdims=True)
-    region = np.asarray(atoms.arrays["region"])
-    slab = region == REGION_SLAB
-
-    w = fcc_wigner_seitz_radius(a_struct)
-    if layered is None:
-        layered = build_layered_system(atoms, w=w, cutoff=cutoff, cluster_radius=cluster_radius)
-    elif not isinstance(layered, LayeredSystem):
-        raise ValueError(f"layered must be a LayeredSystem, got {type(layered).__name__}")
-    elif sum(len(p) for p in layered.pl_atoms) != len(atoms):
-        raise ValueError("layered was built for a structure with a different number of atoms")
-
     if soc_form not in SOC_FORMS:
         raise ValueError(f"soc_form must be one of {list(SOC_FORMS)}, got {soc_form!r}")
     if kgrid not in KGRIDS:
         raise ValueError(f"kgrid must be one of {list(KGRIDS)}, got {kgrid!r}")
+    region = np.asarray(atoms.arrays["region"])
+    slab_layers = int(np.unique(np.asarray(atoms.arrays["layer"])[region == REGION_SLAB]).size)
+    lens = _validated_lengths(lengths, slab_layers)
+    m = np.asarray(atoms.arrays["magmom_dir"], dtype=float)
+    m = m / np.linalg.norm(m, axis=1, keepdims=True)
+    slab = region == REGION_SLAB
+
+    w = fcc_wigner_seitz_radius(a_struct)
+    if layered is not None:
+        if not isinstance(layered, LayeredSystem):
+            raise ValueError(f"layered must be a LayeredSystem, got {type(layered).__name__}")
+        if sum(len(p) for p in layered.pl_atoms) != len(atoms):
+            raise ValueError("layered was built for a structure with a different number of atoms")
+    axes = transverse_axes(m[slab], damping_axis) if damping else None
     t0 = time.perf_counter()
-    axis = None
-    if damping:
-        axis = damping_axis_for(m[slab]) if damping_axis is None else np.asarray(damping_axis, dtype=float)
-        if axis.shape != (3,) or abs(np.linalg.norm(axis) - 1) > 1e-6:
-            raise ValueError(f"damping_axis must be a unit 3-vector, got {damping_axis!r}")
-        mbar = m[slab].mean(axis=0)
-        if abs(axis @ mbar) > 1e-6 * max(1.0, np.linalg.norm(mbar)):
-            raise ValueError(f"damping_axis must be perpendicular to the mean slab magnetisation {mbar}")
-    terms = onsite_terms(potentials, atoms.get_chemical_symbols(), m, float(energy_Ry), soc=bool(soc),
-                         soc_form=soc_form, rotated=slab if damping else None, axis=axis,
-                         alpha=SCREENING_ALPHA)
-    dh = layered.onsite_blocks(-terms.dp) if damping else None  # ∂H/∂θ = −∂P^α/∂θ
-    t_pot = time.perf_counter() - t0
+    model = NestedMTOModel.build(atoms, lens, potentials, float(energy_Ry), bool(soc), soc_form, axes=axes,
+                                 trunk_layered=layered, w=w, cutoff=cutoff, cluster_radius=cluster_radius)
+    t_model = time.perf_counter() - t0
+    limit = None if memory_limit_gb is None else float(memory_limit_gb) * 2**30
+    n_len = len(lens)
 
-    cell2d = layered.cell2d
-    ks = make_kmesh(cell2d, (n1, n2), grid=kgrid)
-
-    def cached_leads(b):
-        """Both leads through the cache: (left, right, lookups, memory hits, disk hits, misses)."""
-        sources = []
-        left, src = cache.lookup(b.h_left, b.v_left, 0.0, name="left lead")
-        sources.append(src)
-        if (b.h_left.shape == b.h_right.shape and np.array_equal(b.h_left, b.h_right)
-                and np.array_equal(b.v_left, b.v_right)):
-            right = left  # identical leads: one lookup (as smatrix solves them once)
-        else:
-            right, src = cache.lookup(b.h_right, b.v_right, 0.0, name="right lead")
-            sources.append(src)
-        counts = [sources.count(s) for s in ("memory", "disk", "computed")]
-        return left, right, len(sources), *counts
-
-    def one_k(k):
+    def one_k(k) -> KPointRecord:
         ta = time.perf_counter()
-        b, dh_k, dv_k = scattering_blocks(layered, terms, k, dh)
+        leads = LeadSolver(cache)
+        sysk = model.systems(k, leads)
         tb = time.perf_counter()
-        if cache is None:
-            res = smatrix(b.h_left, b.v_left, b.h_slab, b.v_slab, b.h_right, b.v_right,
-                          energy=0.0, dh_slab=dh_k, dv_slab=dv_k)
-            stats, t_leads = (0, 0, 0, 0), 0.0
-        else:
-            left, right, *stats = cached_leads(b)
-            t_leads = time.perf_counter() - tb
-            res = smatrix_from_modes(left, right, b.h_slab, b.v_slab, dh_slab=dh_k, dv_slab=dv_k)
+        res = smatrix_nested(sysk["left"], sysk["trunk_h"], sysk["trunk_v"], sysk["branches"],
+                             trunk_dh=sysk["trunk_dh"], trunk_dv=sysk["trunk_dv"],
+                             derivatives=sysk["derivatives"], memory_limit_bytes=limit)
         tc = time.perf_counter()
-        d = res.damping_trace() if damping else float("nan")
-        return (res.transmission(), res.n_left, res.n_right, d, tb - ta, tc - tb, *stats, t_leads)
+        n_d = sysk["derivatives"]
+        dmp = (np.stack([r.damping_tensor() for r in res]) if n_d else np.zeros((n_len, 0, 0)))
+        # lead modes are obtained inside systems(): count their time as WFM, not assembly
+        return KPointRecord(
+            transmission=np.array([r.transmission() for r in res]), n_left=int(res[0].n_left),
+            n_right=np.array([r.n_right for r in res]), damping=dmp,
+            assembly_s=tb - ta - leads.stats.seconds, wfm_s=tc - tb + leads.stats.seconds, leads=leads.stats)
 
+    ks = make_kmesh(model.trunk.layered.cell2d, (n1, n2), grid=kgrid)
     t0 = time.perf_counter()
-    out = kmap(one_k, list(ks), comm=comm, progress=progress, desc="k-points")
+    recs = kmap(one_k, list(ks), comm=comm, progress=progress, desc="k-points")
     t_loop = time.perf_counter() - t0
-    arr = np.array(out, dtype=float).reshape(len(ks), 11)
     nk = len(ks)
+    trans = np.stack([r.transmission for r in recs])  # (nk, n_L)
+    n_right = np.stack([r.n_right for r in recs]).astype(float)
+    n_left = np.array([r.n_left for r in recs], dtype=float)
+    dmp = np.stack([r.damping for r in recs])  # (nk, n_L, n_d, n_d)
+    cell2d = model.trunk.layered.cell2d
     area_nm2 = abs(float(np.cross(cell2d[0], cell2d[1])[2])) / 100.0
-    return TransportResult(
-        G_e2h=float(np.sum(arr[:, 0]) / nk),
-        area_nm2=area_nm2,
-        n_modes_left=float(np.sum(arr[:, 1]) / nk),
-        n_modes_right=float(np.sum(arr[:, 2]) / nk),
-        damping_T=float(np.sum(arr[:, 3]) / nk) if damping else float("nan"),
-        moment_muB=float(np.sum(par["moment_muB"][slab])),
-        n_k=nk,
-        kmesh=[n1, n2],
-        seconds=time.perf_counter() - t_start,
-        soc=bool(soc),
-        energy_Ry=float(energy_Ry),
-        damping_axis=None if axis is None else [float(x) for x in axis],
-        n_atoms=len(atoms),
-        n_slab_atoms=int(slab.sum()),
-        n_principal_layers=layered.n_pl,
-        pl_layers=layered.n_pl_layers,
-        transmission_k=[float(x) for x in arr[:, 0]],
-        damping_k=[float(x) for x in arr[:, 3]] if damping else [],
-        timings={
-            "salpha_pairs_s": float(layered.timings.get("salpha_pairs_s", 0.0)),
-            "salpha_lead_pairs_s": float(layered.timings.get("salpha_lead_pairs_s", 0.0)),
-            "potential_functions_s": t_pot,
-            "assembly_s_per_k": float(np.mean(arr[:, 4])),
-            "wfm_s_per_k": float(np.mean(arr[:, 5])),
-            "k_loop_s": t_loop,
-        },
-        wigner_seitz_radius_angstrom=w,
-        lead_cache=None if cache is None else {
+    lead_stats = None
+    if cache is not None:
+        st = [r.leads for r in recs]
+        lead_stats = {
             "directory": None if cache.directory is None else os.fspath(cache.directory),
-            "lookups": int(np.sum(arr[:, 6])),
-            "hits": int(np.sum(arr[:, 7]) + np.sum(arr[:, 8])),
-            "memory_hits": int(np.sum(arr[:, 7])),
-            "disk_hits": int(np.sum(arr[:, 8])),
-            "misses": int(np.sum(arr[:, 9])),
-            "leads_s_per_k": float(np.mean(arr[:, 10])),
-        },
-        soc_form=soc_form,
-        linearisation=potentials.linearisation,
-        kgrid=kgrid,
-    )
+            "lookups": int(sum(s.lookups for s in st)),
+            "hits": int(sum(s.memory_hits + s.disk_hits for s in st)),
+            "memory_hits": int(sum(s.memory_hits for s in st)),
+            "disk_hits": int(sum(s.disk_hits for s in st)),
+            "misses": int(sum(s.computed for s in st)),
+            "leads_s_per_k": float(np.mean([s.seconds for s in st])),
+        }
+    moments = potentials.for_atoms(atoms.get_chemical_symbols())["moment_muB"]
+    layer = np.asarray(atoms.arrays["layer"])
+    pairs_s = float(model.trunk.layered.timings.get("salpha_pairs_s", 0.0)) + sum(
+        float(t.model.layered.timings.get("salpha_pairs_s", 0.0)) for t in model.tails if t.model is not model.trunk)
+    seconds = time.perf_counter() - t_start
+    out = []
+    for c, t in enumerate(model.tails):
+        tr_atoms = t.atoms
+        tr_slab = np.asarray(tr_atoms.arrays["region"]) == REGION_SLAB
+        tens = dmp[:, c].sum(axis=0) / nk if damping else None
+        nan = float("nan")
+        out.append(TransportResult(
+            G_e2h=float(np.sum(trans[:, c]) / nk),
+            area_nm2=area_nm2,
+            n_modes_left=float(np.sum(n_left) / nk),
+            n_modes_right=float(np.sum(n_right[:, c]) / nk),
+            damping_T=float(tens[0, 0]) if damping else nan,
+            damping_T_yy=float(tens[1, 1]) if damping else nan,
+            damping_T_xy=float(0.5 * (tens[0, 1] + tens[1, 0])) if damping else nan,
+            moment_muB=float(np.sum(moments[slab & (layer < t.length)])),
+            n_k=nk,
+            kmesh=[n1, n2],
+            seconds=seconds,
+            soc=bool(soc),
+            energy_Ry=float(energy_Ry),
+            damping_axis=None if axes is None else [float(x) for x in axes[0]],
+            damping_axes=None if axes is None else [[float(x) for x in ax] for ax in axes],
+            n_atoms=len(tr_atoms),
+            n_slab_atoms=int(tr_slab.sum()),
+            n_principal_layers=t.at + t.model.layered.n_pl - t.first,
+            pl_layers=model.trunk.layered.n_pl_layers,
+            slab_layers=t.length,
+            nested_lengths=list(lens) if lengths is not None else None,
+            transmission_k=[float(x) for x in trans[:, c]],
+            damping_k=[float(x) for x in dmp[:, c, 0, 0]] if damping else [],
+            timings={
+                "salpha_pairs_s": pairs_s,
+                "salpha_lead_pairs_s": float(model.trunk.layered.timings.get("salpha_lead_pairs_s", 0.0)),
+                "model_s": t_model,
+                "assembly_s_per_k": float(np.mean([r.assembly_s for r in recs])),
+                "wfm_s_per_k": float(np.mean([r.wfm_s for r in recs])),
+                "k_loop_s": t_loop,
+            },
+            wigner_seitz_radius_angstrom=w,
+            lead_cache=lead_stats,
+            soc_form=soc_form,
+            linearisation=potentials.linearisation,
+            kgrid=kgrid,
+        ))
+    return out if lengths is not None else out[0]

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from tbmto.fit import alpha_from_slopes, fit_line, fit_lines, resistivity_summary, resistivity_uohm_cm
 from tbmto.tables import fit_table, summary_table
@@ -206,3 +207,184 @@ def test_non_magnetic_slab_gives_undefined_alpha():
     s = summary_table(df).iloc[0]
     assert math.isnan(s["alpha"]) and "non-magnetic" in s["alpha_source"]
     assert s["rho_par_uohm_cm"] == pytest.approx(4.0)
+
+
+# ---- nested data: the shorter slabs are prefixes of one structure per configuration
+
+L_NESTED = np.array([2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 20.0])  # layers
+
+
+def _nested_walks(n_trials, n_conf, sigma, seed):
+    """Per-layer disorder increments summed over the layers of each prefix: a random walk in L.
+
+    ``sigma`` is the (k, k) Cholesky factor of the per-layer increment covariance of k
+    observables; returns shape (n_trials, n_conf, n_L, k), cov(y(L_i), y(L_j)) = min(L_i, L_j) σσᵀ.
+    """
+    rng = np.random.default_rng(seed)
+    steps = rng.standard_normal((n_trials, n_conf, int(L_NESTED[-1]), sigma.shape[0])) @ sigma.T
+    return np.cumsum(steps, axis=2)[:, :, L_NESTED.astype(int) - 1]
+
+
+def _nested_rows(n_conf):
+    """Rows (L, config) of one nested data set, configuration-major."""
+    return np.tile(L_NESTED, n_conf), np.repeat(np.arange(n_conf), L_NESTED.size)
+
+
+def _ols_variances_nested(p):
+    """Variance of OLS parameter p (0 intercept, 1 slope) of a random walk with unit per-layer
+    variance: exact Σ_ij e_i e_j min(L_i, L_j), and Σ_i e_i² L_i of the per-length formula."""
+    X = np.column_stack([np.ones_like(L_NESTED), L_NESTED])
+    e = np.linalg.solve(X.T @ X, X.T)[p]
+    return e @ np.minimum.outer(L_NESTED, L_NESTED) @ e, e**2 @ L_NESTED
+
+
+def test_nested_errors_calibrated_and_per_length_errors_not():
+    """Random-walk R(L) of nested slabs: with config= the slope and intercept errors have the
+    Student-t coverage for n_c − 1 degrees of freedom and mean(err²) = Var; the per-length
+    formula (config=None) on the same data understates the variances by the predicted factor
+    Σ e_i² L_i / Σ e_i e_j min(L_i, L_j) (0.79 slope, 0.82 intercept) and the slope coverage
+    falls clearly below the t value (calibrated per-length errors, with more degrees of freedom,
+    would cover at least that)."""
+    n_trials, n_conf, slope, intercept, sigma = 5000, 8, 0.5, 1.0, 0.1
+    y = intercept + slope * L_NESTED + _nested_walks(n_trials, n_conf, np.array([[sigma]]), seed=11)[..., 0]
+    Ls, cfg = _nested_rows(n_conf)
+    p_t = 2.0 * stats.t.cdf(1.0, n_conf - 1) - 1.0  # 0.649 for 7 degrees of freedom
+    band = 4.0 * math.sqrt(p_t * (1.0 - p_t) / n_trials)  # 4 binomial standard deviations: 0.027
+    var_tol = 4.0 * math.sqrt(2.0 / n_trials)  # 4σ of a sample variance: 8 %
+    exact, per_length = np.array([_ols_variances_nested(1), _ols_variances_nested(0)]).T * sigma**2 / n_conf
+    for config in (cfg, None):
+        fits = [fit_line(Ls, y[t].ravel(), "spread", config=config) for t in range(n_trials)]
+        assert fits[0].n_configs == n_conf  # per length too: n_conf rows, but correlated across lengths
+        est = np.array([[f.slope, f.intercept] for f in fits])
+        err = np.array([[f.slope_err, f.intercept_err] for f in fits])
+        coverage = np.mean(np.abs(est - [slope, intercept]) < err, axis=0)
+        var_est = est.var(axis=0, ddof=1)
+        assert var_est == pytest.approx(exact, rel=var_tol)  # the random-walk variance of the estimator
+        if config is not None:
+            assert np.all(np.abs(coverage - p_t) < band), (coverage, p_t)
+            assert np.mean(err**2, axis=0) / var_est == pytest.approx([1.0, 1.0], abs=var_tol)
+        else:
+            assert coverage[0] < p_t - band, (coverage, p_t)
+            assert np.mean(err**2, axis=0) / var_est == pytest.approx(per_length / exact, abs=var_tol)
+            assert np.all(per_length / exact < 1.0 - 2.0 * var_tol)
+
+
+def test_nested_joint_fit_slope_covariance_matches_monte_carlo():
+    """Two observables with correlated per-layer disorder (e.g. R·A for m ∥ and m ⊥ of the same
+    nested structures): the reported 2×2 slope covariance, averaged over trials, equals the Monte
+    Carlo covariance of the slope estimates within 4 sampling standard deviations."""
+    n_trials, n_conf = 3000, 8
+    chol = np.array([[0.10, 0.0], [0.06, 0.03]])  # per-layer correlation 0.89
+    walks = _nested_walks(n_trials, n_conf, chol, seed=12)
+    y = np.array([1.0, 0.5]) + np.multiply.outer(L_NESTED, [0.5, 0.3]) + walks
+    Ls, cfg = _nested_rows(n_conf)
+    fits = [fit_lines(Ls, y[t].reshape(-1, 2), "spread", config=cfg) for t in range(n_trials)]
+    assert all(jf.nested for jf in fits[:3])
+    slopes = np.array([[f.slope for f in jf.fits] for jf in fits])
+    reported = np.array([jf.slope_cov for jf in fits])
+    emp = np.cov(slopes, rowvar=False)
+    # sampling variance of a sample covariance element: (S_aa S_bb + S_ab²)/(N − 1)
+    var_emp = (np.outer(np.diag(emp), np.diag(emp)) + emp**2) / (n_trials - 1)
+    var_rep = reported.var(axis=0, ddof=1) / n_trials
+    assert np.all(np.abs(reported.mean(axis=0) - emp) < 4.0 * np.sqrt(var_emp + var_rep)), (reported.mean(axis=0), emp)
+    # the exact slope covariance Σ_ij e_i e_j min(L_i, L_j) (σσᵀ)_ab / n_c
+    exact = _ols_variances_nested(1)[0] * (chol @ chol.T) / n_conf
+    assert np.all(np.abs(reported.mean(axis=0) - exact) < 4.0 * np.sqrt(var_rep)), (reported.mean(axis=0), exact)
+    assert emp[0, 1] / math.sqrt(emp[0, 0] * emp[1, 1]) > 0.8
+
+
+def test_nested_errors_are_the_spread_of_per_configuration_lines():
+    """Exact identities: nested "spread" (and "weighted", with its fixed 1/σ²_i weights) give the
+    mean of the per-configuration line fits with error² = their variance / n_c; rows in any
+    order; "residual" is the per-length formula unchanged."""
+    rng = np.random.default_rng(13)
+    n_conf = 5
+    y = 1.0 + 0.5 * L_NESTED + _nested_walks(1, n_conf, np.array([[0.2]]), seed=14)[0, ..., 0]  # (n_c, n_L)
+    Ls, cfg = _nested_rows(n_conf)
+    perm = rng.permutation(Ls.size)
+    labels = np.array([f"c{c}" for c in cfg])[perm]
+    X = np.column_stack([np.ones_like(L_NESTED), L_NESTED])
+    var_i = y.var(axis=0, ddof=1) / n_conf
+    for method, E in (("spread", np.linalg.solve(X.T @ X, X.T)),
+                      ("weighted", np.linalg.solve(X.T @ (X / var_i[:, None]), (X / var_i[:, None]).T))):
+        jf = fit_lines(Ls[perm], y.ravel()[perm], method, config=labels)
+        per_conf = y @ E.T  # (n_c, 2): intercept, slope of every configuration's line
+        f = jf.fits[0]
+        assert jf.nested and f.method == method and f.n_configs == n_conf
+        assert [f.intercept, f.slope] == pytest.approx(per_conf.mean(axis=0), rel=1e-12)
+        expect = np.sqrt(per_conf.var(axis=0, ddof=1) / n_conf)
+        assert [f.intercept_err, f.slope_err] == pytest.approx(expect, rel=1e-10)
+        assert jf.sem[:, 0] == pytest.approx(np.sqrt(var_i), rel=1e-12)
+    res_nested = fit_line(Ls[perm], y.ravel()[perm], "residual", config=labels)
+    res_plain = fit_line(Ls[perm], y.ravel()[perm], "residual")
+    assert res_nested.slope_err == pytest.approx(res_plain.slope_err, rel=1e-12)
+    # one nested configuration: no spread to estimate, "residual" fallback as for one per length
+    one = fit_line(L_NESTED, y[0], "spread", config=np.zeros(L_NESTED.size, dtype=int))
+    assert one.method == "residual" and one.n_configs == 1
+
+
+def _assert_identical(a, b):
+    """Bitwise equality of two JointFit results (repr round-trips floats exactly, NaN included)."""
+    assert repr(a.fits) == repr(b.fits)
+    for name in ("slope_cov", "intercept_cov", "lengths", "means", "sem"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.shape == y.shape and x.tobytes() == y.tobytes(), name
+    assert a.nested == b.nested
+
+
+@pytest.mark.parametrize("method", ["spread", "weighted", "residual"])
+def test_config_with_independent_structures_changes_nothing(method):
+    """config=None and config with every configuration at one length only (independent
+    structures) give bitwise the same fit; nested=False."""
+    rng = np.random.default_rng(15)
+    Ls = np.repeat(L, 4)
+    Y = np.column_stack([1.0 + 0.5 * Ls, 0.2 * Ls]) + rng.standard_normal((Ls.size, 2)) * [0.3, 0.1]
+    ref = fit_lines(Ls, Y, method)
+    assert not ref.nested
+    _assert_identical(ref, fit_lines(Ls, Y, method, config=np.arange(Ls.size)))
+    _assert_identical(ref, fit_lines(Ls, Y, method, config=[f"L{x:g}-c{j % 4}" for j, x in enumerate(Ls)]))
+    assert fit_line(Ls, Y[:, 0], method, config=np.arange(Ls.size)) == fit_line(Ls, Y[:, 0], method)
+
+
+def test_nested_config_errors():
+    Ls, cfg = _nested_rows(3)
+    y = 1.0 + 0.5 * Ls + np.random.default_rng(16).standard_normal(Ls.size)
+    keep = ~((cfg == 2) & (Ls >= 16)) & ~((cfg == 0) & (Ls == 2))
+    with pytest.raises(ValueError, match=r"every configuration at every length.*0 lacks L = 2; 2 lacks L = 16, 20"):
+        fit_line(Ls[keep], y[keep], config=cfg[keep])
+    with pytest.raises(ValueError, match=r"config 1 occurs 2 times at length 4"):
+        fit_line(np.append(Ls, 4.0), np.append(y, 3.0), config=np.append(cfg, 1))
+    with pytest.raises(ValueError, match=r"config must hold one configuration label per row"):
+        fit_line(Ls, y, config=cfg[:-1])
+
+
+def test_tables_pass_config_for_nested_rows():
+    """A ``nested`` column true on every row makes every fit of the group use the configurations
+    as samples (single, paired ∥/⊥ and averaged-damping fits); false or absent: as before."""
+    df = _synthetic_transport(noise=0.05, n_conf=4, seed=2)
+    plain = summary_table(df, damping_from="average")
+    pd.testing.assert_frame_equal(summary_table(df.assign(nested=False), damping_from="average"), plain)
+    pd.testing.assert_frame_equal(fit_table(df.assign(nested=False)), fit_table(df))
+    nested = df.assign(nested=True)
+    s = summary_table(nested, damping_from="average").iloc[0]
+    par = df[df["magnetization"] == "par"]
+    Lm = par["L_nm"].to_numpy() * 1e-9
+    ref = fit_line(Lm, par["R_ohm_m2"].to_numpy(), config=par["config"].to_numpy())
+    assert s["rho_par_uohm_cm_err"] == pytest.approx(resistivity_uohm_cm(ref.slope_err), rel=1e-12)
+    assert s["rho_par_uohm_cm_err"] != pytest.approx(plain.iloc[0]["rho_par_uohm_cm_err"], rel=1e-3)
+    wide = df.pivot_table(index=["L_layers", "config"], columns="magnetization", values="R_ohm_m2").reset_index()
+    jf = fit_lines(wide["L_layers"].to_numpy() * 0.1774e-9, wide[["par", "perp"]].to_numpy(), config=wide["config"])
+    assert jf.nested
+    r = resistivity_summary(resistivity_uohm_cm(jf.fits[0].slope), resistivity_uohm_cm(jf.fits[1].slope),
+                            jf.slope_cov * resistivity_uohm_cm(1.0) ** 2)
+    assert s["amr_err"] == pytest.approx(r["amr_err"], rel=1e-9)
+    T = df.groupby(["L_layers", "config"])[["damping_T", "moment_muB"]].mean().reset_index()
+    jt = fit_lines(T["L_layers"], T[["damping_T", "moment_muB"]].to_numpy(), config=T["config"])
+    assert s["alpha_source"] == "average"
+    assert s["dT_dL_per_layer_err"] == pytest.approx(jt.fits[0].slope_err, rel=1e-9)
+    fits = fit_table(nested)
+    assert (fits["n_configs"] == 4).all() and list(fits.columns) == list(fit_table(df).columns)
+    with pytest.raises(ValueError, match="mixes nested and independent"):
+        summary_table(df.assign(nested=df["config"] > 0))
+    with pytest.raises(ValueError, match=r"config 3 lacks L = 1.774e-09"):
+        summary_table(nested[~((nested["config"] == 3) & (nested["L_layers"] == 10))])

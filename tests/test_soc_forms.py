@@ -14,7 +14,8 @@ from tbmto.layers import build_layered_system, kmesh
 from tbmto.onsite import SOC_FORMS, onsite_terms
 from tbmto.potentials import load
 from tbmto.structure import build_stack
-from tbmto.transport import compute, scattering_blocks
+from tbmto.model import MTOModel
+from tbmto.transport import compute
 from tbmto.wfm import smatrix
 
 A = 3.524
@@ -40,15 +41,15 @@ def test_damping_trace_matches_finite_difference(pot, form):
     axis = np.array(res.damping_axis)
     system = build_layered_system(atoms)
     slab = atoms.arrays["region"] == 1
-    symbols = atoms.get_chemical_symbols()
 
     def s_of(theta, k):
         m = atoms.arrays["magmom_dir"].copy()
         c, s = math.cos(theta), math.sin(theta)
         rot = c * m + s * np.cross(axis, m) + (1 - c) * np.outer(m @ axis, axis)
         m[slab] = rot[slab]
-        terms = onsite_terms(pot, symbols, m, 0.0, soc=True, soc_form=form)
-        b, _, _ = scattering_blocks(system, terms, k)
+        turned = atoms.copy()
+        turned.arrays["magmom_dir"] = m
+        b = MTOModel.build(turned, pot, 0.0, soc=True, soc_form=form, layered=system).blocks(k)
         return smatrix(b.h_left, b.v_left, b.h_slab, b.v_slab, b.h_right, b.v_right).S
 
     t_fd = central_difference_damping(s_of, kmesh(system.cell2d, (2, 2)))

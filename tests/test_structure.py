@@ -1,4 +1,4 @@
-"""Tests of tbmto.structure: stacking geometry, disorder, textures, extxyz round trip."""
+"""Tests of tbmto.structure: stacking geometry, disorder, nested lengths, textures, extxyz round trip."""
 
 import math
 
@@ -10,12 +10,16 @@ from tbmto.structure import (
     REGION_LEFT,
     REGION_RIGHT,
     REGION_SLAB,
+    _occupation,
     build_stack,
     domain_wall,
+    increment_rng,
     lateral_cell,
     layer_translation,
     read_structure,
     set_magnetization,
+    slab_rng,
+    truncate,
     walker_profile,
     write_structure,
 )
@@ -195,3 +199,184 @@ def test_bad_texture_input():
         domain_wall(atoms, "helical")
     with pytest.raises(ValueError, match="width"):
         domain_wall(atoms, "neel", width=0.0)
+
+
+def _assert_same_stack(got, ref):
+    """Exact equality of two stacks (positions to 1e-12 Å)."""
+    assert got.get_chemical_symbols() == ref.get_chemical_symbols()
+    np.testing.assert_allclose(got.positions, ref.positions, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got.arrays["ideal_positions"], ref.arrays["ideal_positions"], rtol=0, atol=1e-12)
+    for key in ("layer", "region", "magmom_dir"):
+        np.testing.assert_array_equal(got.arrays[key], ref.arrays[key])
+    assert got.arrays.keys() == ref.arrays.keys()
+    np.testing.assert_array_equal(got.cell[:], ref.cell[:])
+    assert tuple(got.pbc) == tuple(ref.pbc)
+    assert got.info == ref.info
+
+
+@pytest.mark.parametrize("direction,supercell,lengths", [
+    ("001", (2, 2), (3, 8)),
+    ("001", (3, 3), (4, 7, 10)),
+    ("111", (2, 2), (5, 6)),
+    ("111", (3, 3), (2, 5, 9)),
+])
+def test_nested_prefix_equals_shorter_stack(direction, supercell, lengths):
+    kw = dict(direction=direction, supercell=supercell, lattice_constant=A, delta=0.07, seed=3,
+              config=2, system="Py", lead_layers=3, magnetization=(1.0, 0.0, 1.0))
+    full = build_stack(layers=lengths[-1], nested_lengths=lengths, **kw)
+    assert full.info["nested_lengths"] == list(lengths)
+    for i, L in enumerate(lengths):
+        ref = build_stack(layers=L, nested_lengths=lengths[:i + 1], **kw)
+        got = truncate(full, L)
+        _assert_same_stack(got, ref)
+        assert got.info["slab_layers"] == L and got.info["nested_lengths"] == list(lengths[:i + 1])
+        assert got.info["n_slab_atoms"] == L * supercell[0] * supercell[1]
+        assert got.cell[2, 2] == pytest.approx((L + 6) * full.info["layer_spacing_angstrom"], abs=1e-12)
+    # alloy and thermal disorder are really there, and the input is not modified
+    sym = np.array(full.get_chemical_symbols())
+    assert {"Ni", "Fe"} <= set(sym[full.arrays["region"] == REGION_SLAB])
+    assert np.abs(full.positions - full.arrays["ideal_positions"]).max() > 0.01
+    assert full.info["slab_layers"] == lengths[-1] and full.arrays["layer"].max() == lengths[-1] + 2
+
+
+def test_nested_increment_counts_and_generators():
+    comp = {"Ni": 0.65, "Fe": 0.2, "Co": 0.15}
+    lengths = (3, 8, 12)
+    kw = dict(supercell=(3, 3), lattice_constant=A, composition=comp, delta=0.05, seed=11, config=1,
+              system="NiFeCo")
+    atoms = build_stack(layers=12, nested_lengths=lengths, **kw)
+    sym = np.array(atoms.get_chemical_symbols())
+    layer = atoms.arrays["layer"]
+    expected = {(0, 3): (5, 4), (3, 8): (9, 7), (8, 12): (7, 5)}  # (Fe, Co) = floor(x N_inc + 1/2)
+    for (start, end), (n_fe, n_co) in expected.items():
+        sites = (layer >= start) & (layer < end)
+        n_inc = int(sites.sum())
+        assert n_inc == 9 * (end - start)
+        assert (math.floor(0.2 * n_inc + 0.5), math.floor(0.15 * n_inc + 0.5)) == (n_fe, n_co)
+        assert int((sym[sites] == "Fe").sum()) == n_fe and int((sym[sites] == "Co").sum()) == n_co
+        # the increment's disorder is increment_rng(seed, system, start, end, config)
+        rng_occ, rng_disp = increment_rng(11, "NiFeCo", start, end, 1)
+        assert list(sym[sites]) == _occupation(comp, n_inc, rng_occ)
+        u = rng_disp.normal(0.0, 0.05 / math.sqrt(3.0), size=(n_inc, 3))
+        np.testing.assert_array_equal(atoms.positions[sites], atoms.arrays["ideal_positions"][sites] + u)
+    # per increment, not whole-slab rounding: 5 + 9 + 7 = 21 Fe, whereas floor(0.2 * 108 + 1/2) = 22
+    assert int((sym == "Fe").sum()) == 21 and math.floor(0.2 * atoms.info["n_slab_atoms"] + 0.5) == 22
+    # the nested draw differs from the plain one (separate streams)
+    plain = build_stack(layers=12, **kw)
+    assert plain.get_chemical_symbols() != atoms.get_chemical_symbols()
+    assert "nested_lengths" not in plain.info
+
+
+def test_nested_prefix_unchanged_by_appended_length():
+    kw = dict(supercell=(2, 2), lattice_constant=A, delta=0.06, seed=5, config=4, system="Py")
+    short = build_stack(layers=8, nested_lengths=(4, 8), **kw)
+    long = build_stack(layers=12, nested_lengths=(4, 8, 12), **kw)
+    for atoms in (short, long):
+        assert atoms.info["slab_layers"] == atoms.info["nested_lengths"][-1]
+    # left buffer + first 8 slab layers: the first 4 * (4 + 8) atoms of both stacks
+    n = 4 * (4 + 8)
+    assert np.all(short.arrays["layer"][:n] < 8) and np.all(long.arrays["layer"][:n] < 8)
+    assert short.arrays["layer"][n] >= 8 and long.arrays["layer"][n] >= 8
+    assert short.get_chemical_symbols()[:n] == long.get_chemical_symbols()[:n]
+    np.testing.assert_array_equal(short.positions[:n], long.positions[:n])
+    _assert_same_stack(truncate(long, 8), short)
+    # a different increment [4, 12) does change layers 4..7: the draw depends on the increment
+    other = build_stack(layers=12, nested_lengths=(4, 12), **kw)
+    np.testing.assert_array_equal(other.positions[:4 * 8], long.positions[:4 * 8])
+    assert not np.array_equal(other.positions[4 * 8:n], long.positions[4 * 8:n])
+
+
+def test_nested_occupation_independent_of_delta():
+    kw = dict(supercell=(3, 3), layers=9, lattice_constant=A, seed=2, system="Py", nested_lengths=(2, 5, 9))
+    a0 = build_stack(delta=0.0, **kw)
+    a1 = build_stack(delta=0.1, **kw)
+    assert a0.get_chemical_symbols() == a1.get_chemical_symbols()
+    slab = a0.arrays["region"] == REGION_SLAB
+    assert np.all(np.abs(a1.positions - a0.positions)[slab].max(axis=1) > 0)
+    np.testing.assert_array_equal(a1.arrays["ideal_positions"], a0.positions)
+
+
+def test_plain_stack_uses_slab_rng():
+    """nested_lengths=None: one slab_rng draw for the whole slab, no nested_lengths info key."""
+    comp = {"Ni": 0.8, "Fe": 0.2}
+    atoms = build_stack(supercell=(2, 3), layers=5, lattice_constant=A, delta=0.04, seed=9, config=2,
+                        system="Py", nested_lengths=None)
+    assert "nested_lengths" not in atoms.info
+    slab = atoms.arrays["region"] == REGION_SLAB
+    rng_occ, rng_disp = slab_rng(9, "Py", 5, 2)
+    assert list(np.array(atoms.get_chemical_symbols())[slab]) == _occupation(comp, 30, rng_occ)
+    u = rng_disp.normal(0.0, 0.04 / math.sqrt(3.0), size=(30, 3))
+    np.testing.assert_array_equal(atoms.positions[slab], atoms.arrays["ideal_positions"][slab] + u)
+
+
+@pytest.mark.parametrize("direction", ["001", "111"])
+def test_truncate_plain_stack_geometry(direction):
+    kw = dict(direction=direction, supercell=(3, 3), lattice_constant=A, delta=0.05, seed=1)
+    long = build_stack(layers=10, **kw)
+    got = truncate(long, 6)
+    ref = build_stack(layers=6, **kw)
+    assert len(got) == len(ref) == 9 * (6 + 8)
+    right = got.arrays["region"] == REGION_RIGHT
+    ref_right = ref.arrays["region"] == REGION_RIGHT
+    np.testing.assert_array_equal(right, ref_right)
+    np.testing.assert_allclose(got.positions[right], ref.positions[right], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got.arrays["ideal_positions"], ref.arrays["ideal_positions"], rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(got.arrays["layer"], ref.arrays["layer"])
+    np.testing.assert_array_equal(got.arrays["region"], ref.arrays["region"])
+    np.testing.assert_array_equal(got.cell[:], ref.cell[:])
+    # moved atoms stay inside the lateral cell: fractional in-plane coordinates in [0, 1)
+    cell2d = np.array(got.info["cell2d"])[:, :2]
+    frac = np.linalg.solve(cell2d.T, got.arrays["ideal_positions"][right, :2].T)
+    assert frac.min() > -1e-12 and frac.max() < 1 - 1e-9
+    # left buffer and the first 6 slab layers are the long stack's atoms, unchanged
+    kept = long.arrays["layer"] < 6
+    np.testing.assert_array_equal(got.positions[~right], long.positions[kept])
+    assert got.get_chemical_symbols()[:int(kept.sum())] == list(np.array(long.get_chemical_symbols())[kept])
+    assert got.info["slab_layers"] == 6 and got.info["n_slab_atoms"] == 54
+    assert "nested_lengths" not in got.info
+    for L in (1, 10):
+        assert truncate(long, L).info["slab_layers"] == L
+
+
+def test_nested_round_trip(tmp_path):
+    atoms = build_stack(direction="111", supercell=(2, 2), layers=7, lattice_constant=A, delta=0.05,
+                        system="Py", nested_lengths=(3, 7))
+    path = tmp_path / "nested.extxyz"
+    write_structure(atoms, path)
+    back = read_structure(path)
+    assert back.info == atoms.info and back.info["nested_lengths"] == [3, 7]
+    t_back, t_orig = truncate(back, 3), truncate(atoms, 3)
+    assert t_back.info == t_orig.info and t_back.get_chemical_symbols() == t_orig.get_chemical_symbols()
+    np.testing.assert_allclose(t_back.positions, t_orig.positions, atol=1e-7)
+    np.testing.assert_allclose(t_back.arrays["ideal_positions"], t_orig.arrays["ideal_positions"], atol=1e-7)
+    np.testing.assert_array_equal(t_back.arrays["layer"], t_orig.arrays["layer"])
+
+
+@pytest.mark.parametrize("layers,nested", [
+    (10, (6, 4, 10)),
+    (10, (4, 4, 10)),
+    (10, (4, 8)),
+    (10, (4, 12)),
+    (10, (4.0, 10)),
+    (10, (True, 10)),
+    (10, (0, 10)),
+    (10, (-2, 10)),
+    (10, ()),
+    (10, 10),
+    (10, "10"),
+])
+def test_bad_nested_lengths(layers, nested):
+    with pytest.raises(ValueError, match="nested_lengths must be a strictly increasing sequence of positive "
+                                         "integers ending with layers=10, got"):
+        build_stack(supercell=(1, 1), layers=layers, nested_lengths=nested)
+
+
+def test_bad_truncate_length():
+    nested = build_stack(supercell=(1, 1), layers=8, nested_lengths=(4, 8))
+    for L in (6, 0, 9, 4.0, True):
+        with pytest.raises(ValueError, match=r"L must be one of the nested lengths \[4, 8\]"):
+            truncate(nested, L)
+    plain = build_stack(supercell=(1, 1), layers=8)
+    for L in (0, 9, -1, 2.5, True):
+        with pytest.raises(ValueError, match=r"L must be an integer in \[1, 8\]"):
+            truncate(plain, L)

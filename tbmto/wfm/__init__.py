@@ -9,14 +9,19 @@ from Re Tr(∂S†/∂θ ∂S/∂θ) (Brataas, Tserkovnyak, Bauer & Kelly, arXiv
 Public API
 ----------
 smatrix       S-matrix (and dS/dθ) of a lead | slab | lead system
+smatrix_nested  S-matrices (and dS/dθ_d) of systems sharing a trunk of layers, one sweep
+Branch        one closure of the trunk (tail layers + right lead) for :func:`smatrix_nested`
 lead_modes    flux-normalised Bloch modes and Bloch matrices of one lead
 SMatrixResult result dataclass of :func:`smatrix`
 LeadModes     result dataclass of :func:`lead_modes`
 LeadModeCache content-addressed memory/disk cache of :func:`lead_modes` results
+LeadSolver    lead back-end: each distinct lead of a k∥ point solved (or looked up) once
 """
 
+from .backends import LeadSolver, LeadStats
 from .cache import LeadModeCache
 from .leads import LeadModes, lead_modes
-from .solver import SMatrixResult, smatrix, smatrix_from_modes
+from .solver import Branch, SMatrixResult, smatrix, smatrix_from_modes, smatrix_nested
 
-__all__ = ["smatrix", "smatrix_from_modes", "SMatrixResult", "lead_modes", "LeadModes", "LeadModeCache"]
+__all__ = ["smatrix", "smatrix_from_modes", "smatrix_nested", "Branch", "SMatrixResult", "lead_modes",
+           "LeadModes", "LeadModeCache", "LeadSolver", "LeadStats"]

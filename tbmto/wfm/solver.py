@@ -50,6 +50,7 @@ lead couplings v_0, v_M and the leads themselves must not depend on θ (they ent
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,9 +59,18 @@ import numpy as np
 import scipy.linalg as sla
 
 from .leads import LeadModes, lead_modes
-from .validate import check_energy, validate_dv_slab, validate_lead, validate_slab
+from .validate import (
+    _sequence_length,
+    as_matrix,
+    check_energy,
+    check_hermitian,
+    check_shape,
+    validate_dv_slab,
+    validate_lead,
+    validate_slab,
+)
 
-__all__ = ["SMatrixResult", "smatrix", "smatrix_from_modes", "UNITARITY_WARN"]
+__all__ = ["SMatrixResult", "Branch", "smatrix", "smatrix_from_modes", "smatrix_nested", "UNITARITY_WARN"]
 
 #: max|S†S − 1| above which a RuntimeWarning is issued (a channel lost to a wrong
 #: propagating/evanescent classification, or a numerically singular slab).
@@ -86,7 +96,10 @@ class SMatrixResult:
     energy : float
         Energy E of K = E − H (model unit).
     dS : numpy.ndarray or None
-        ∂S/∂θ (same shape as S) when ``dh_slab`` and/or ``dv_slab`` was given.
+        ∂S/∂θ (same shape as S) when ``dh_slab`` and/or ``dv_slab`` was given (the first
+        derivative of ``dS_all``).
+    dS_all : tuple of numpy.ndarray or None
+        ∂S/∂θ_d for every parameter d of :func:`smatrix_nested` (one entry for :func:`smatrix`).
     """
 
     S: np.ndarray
@@ -96,6 +109,7 @@ class SMatrixResult:
     right: LeadModes
     energy: float
     dS: np.ndarray | None = None
+    dS_all: tuple[np.ndarray, ...] | None = None
 
     @property
     def r(self) -> np.ndarray:
@@ -133,6 +147,21 @@ class SMatrixResult:
             raise ValueError("damping_trace() needs dS: call smatrix(..., dh_slab=... and/or dv_slab=...)")
         return float(np.sum(np.abs(self.dS) ** 2))
 
+    def damping_tensor(self) -> np.ndarray:
+        """D_ab = Re Tr(∂S†/∂θ_a ∂S/∂θ_b) over all derivatives (seed Eq. 66/69 generalised to
+        the rotations about two axes ⊥ m: D_aa is :meth:`damping_trace` for axis a, D_ab the
+        off-diagonal component; symmetric, dimensionless per rad²).
+
+        Raises
+        ------
+        ValueError
+            If the result carries no derivatives.
+        """
+        if self.dS_all is None:
+            raise ValueError("damping_tensor() needs dS: pass derivatives to smatrix_nested or dh_slab/dv_slab to smatrix")
+        d = np.stack(self.dS_all).reshape(len(self.dS_all), -1)
+        return np.real(d.conj() @ d.T)
+
     def unitarity_error(self) -> float:
         """max |S†S − 1| (a check of current conservation)."""
         nt = self.S.shape[0]
@@ -146,36 +175,432 @@ def _solve(lu, b: np.ndarray, trans: int = 0) -> np.ndarray:
     return sla.lu_solve(lu, b, trans=trans, check_finite=False)
 
 
-def _lead_terms(left: LeadModes, right: LeadModes, v0: np.ndarray, vm: np.ndarray, e: float):
-    """Self-energies, sources, projections and direct reflections of both leads."""
-    hl, vl = left.h, left.v
-    nl = hl.shape[0]
-    sig_l = left.self_energy_left  # v_L^† F~_L^-1
-    lu_l = sla.lu_factor(e * np.eye(nl) - hl - sig_l, check_finite=False)
-    u_in, l_in = left.u_right, left.lam_right
-    s_l = vl.conj().T @ (u_in / l_in[None, :]) - sig_l @ u_in
-    gs_l = _solve(lu_l, s_l)
-    a_l = v0.conj().T @ gs_l
-    u_out, l_out = left.u_left, left.lam_left
-    p_l = -1j * (l_out[:, None] * (u_out.conj().T @ vl) - u_out.conj().T @ sig_l)
-    b_l = _solve(lu_l, p_l.T, trans=1).T @ v0
-    r_dir = p_l @ (gs_l - u_in)
-    sigma_l = v0.conj().T @ _solve(lu_l, v0)
+@dataclass(frozen=True)
+class _LeftTerms:
+    """Left-lead self-energy on slab layer 0, sources a_L, projections b_L, direct r."""
 
-    hr, vr = right.h, right.v
-    nr = hr.shape[0]
-    sig_r = right.self_energy_right  # v_R F_R+
-    lu_r = sla.lu_factor(e * np.eye(nr) - hr - sig_r, check_finite=False)
-    u_in_r, l_in_r = right.u_left, right.lam_left
-    s_r = vr @ (u_in_r * l_in_r[None, :]) - sig_r @ u_in_r
-    gs_r = _solve(lu_r, s_r)
-    a_r = vm @ gs_r
-    u_out_r, l_out_r = right.u_right, right.lam_right
-    p_r = 1j * (u_out_r.conj().T @ sig_r - (1.0 / l_out_r)[:, None] * (u_out_r.conj().T @ vr.conj().T))
-    b_r = _solve(lu_r, p_r.T, trans=1).T @ vm.conj().T
-    rp_dir = p_r @ (gs_r - u_in_r)
-    sigma_r = vm @ _solve(lu_r, vm.conj().T)
-    return sigma_l, sigma_r, a_l, a_r, b_l, b_r, r_dir, rp_dir
+    sigma: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    r_dir: np.ndarray
+
+
+@dataclass(frozen=True)
+class _RightTerms:
+    """Right-lead self-energy on the last slab layer, sources a_R, projections b_R, direct r′."""
+
+    sigma: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    rp_dir: np.ndarray
+
+
+def _left_terms(left: LeadModes, v0: np.ndarray) -> _LeftTerms:
+    """Σ_L = v_0† g_L v_0, a_L = v_0† g_L s, b_L = P_L g_L v_0, r_dir = P_L(g_L s − u_in)."""
+    e, hl, vl = left.energy, left.h, left.v
+    sig = left.self_energy_left  # v_L^† F~_L^-1
+    lu = sla.lu_factor(e * np.eye(hl.shape[0]) - hl - sig, check_finite=False)
+    u_in, l_in = left.u_right, left.lam_right
+    s = vl.conj().T @ (u_in / l_in[None, :]) - sig @ u_in
+    gs = _solve(lu, s)
+    u_out, l_out = left.u_left, left.lam_left
+    p = -1j * (l_out[:, None] * (u_out.conj().T @ vl) - u_out.conj().T @ sig)
+    return _LeftTerms(sigma=v0.conj().T @ _solve(lu, v0), a=v0.conj().T @ gs,
+                      b=_solve(lu, p.T, trans=1).T @ v0, r_dir=p @ (gs - u_in))
+
+
+def _right_terms(right: LeadModes, vm: np.ndarray) -> _RightTerms:
+    """Σ_R = v_M g_R v_M†, a_R = v_M g_R s′, b_R = P_R g_R v_M†, r′_dir = P_R(g_R s′ − u_in)."""
+    e, hr, vr = right.energy, right.h, right.v
+    sig = right.self_energy_right  # v_R F_R+
+    lu = sla.lu_factor(e * np.eye(hr.shape[0]) - hr - sig, check_finite=False)
+    u_in, l_in = right.u_left, right.lam_left
+    s = vr @ (u_in * l_in[None, :]) - sig @ u_in
+    gs = _solve(lu, s)
+    u_out, l_out = right.u_right, right.lam_right
+    p = 1j * (u_out.conj().T @ sig - (1.0 / l_out)[:, None] * (u_out.conj().T @ vr.conj().T))
+    return _RightTerms(sigma=vm @ _solve(lu, vm.conj().T), a=vm @ gs,
+                       b=_solve(lu, p.T, trans=1).T @ vm.conj().T, rp_dir=p @ (gs - u_in))
+
+
+@dataclass(frozen=True)
+class _Coupling:
+    """A coupling block v (H between two consecutive layers) and its structural sparsity."""
+
+    v: np.ndarray
+    rows: np.ndarray  # non-zero rows R
+    cols: np.ndarray | None  # non-zero columns C (None: v has no zero row)
+    v_rc: np.ndarray | None  # v[R, C]
+
+    @classmethod
+    def of(cls, v: np.ndarray) -> "_Coupling":
+        nz = v != 0
+        rows = np.flatnonzero(nz.any(axis=1))
+        if rows.size == v.shape[0]:
+            return cls(v, rows, None, None)
+        cols = np.flatnonzero(nz.any(axis=0))
+        return cls(v, rows, cols, v[np.ix_(rows, cols)])
+
+    @property
+    def key(self):
+        """Cache key of g·(this coupling) on the previous layer: g[R, R] depends only on the
+        rows R; for a dense coupling the product g v is cached per block."""
+        return ("rows", self.rows.tobytes()) if self.cols is not None else ("dense", id(self.v))
+
+
+@dataclass
+class _Layer:
+    """Left-connected state after one layer: LU of E − h − Σ, y = g·rhs (left sources),
+    yt = gᵀ·rhs_t (left projections), w = b_L G_00 a_L so far, and g[R, R] for the rows R
+    of the couplings already asked for."""
+
+    lu: tuple
+    y: np.ndarray
+    yt: np.ndarray
+    w: np.ndarray
+    grr: dict
+
+
+def _sigma_from(prev: _Layer, c: _Coupling) -> tuple[np.ndarray | None, np.ndarray]:
+    """(columns, v† g_prev v on those columns) — the self-energy of the left part on the next layer."""
+    key = c.key
+    if c.cols is None:
+        g = prev.grr.get(key)
+        if g is None:
+            g = _solve(prev.lu, c.v)  # dense coupling: g v (all rows)
+            prev.grr[key] = g
+        return None, c.v.conj().T @ g
+    g = prev.grr.get(key)
+    if g is None:
+        unit = np.zeros((prev.lu[0].shape[0], c.rows.size), complex)
+        unit[c.rows, np.arange(c.rows.size)] = 1.0
+        g = _solve(prev.lu, unit)[c.rows]
+        prev.grr[key] = g
+    return c.cols, c.v_rc.conj().T @ (g @ c.v_rc)
+
+
+def _step(e: float, h: np.ndarray, prev: _Layer | None, c: _Coupling | None, left: _LeftTerms,
+          next_coupling: _Coupling | None = None, right: _RightTerms | None = None) -> _Layer:
+    """Left-connected RGF step onto layer ``h`` (coupled to ``prev`` through ``c``; the first
+    layer couples to the left lead). With ``right`` the layer is the last one: −Σ_R enters
+    and the right sources/projections are appended to y, yt. ``next_coupling`` lets g[R, R]
+    for the next coupling come out of the same triangular solve."""
+    n = h.shape[0]
+    n_l = left.a.shape[1]
+    a = -h
+    a.flat[:: n + 1] += e
+    if prev is None:
+        a -= left.sigma
+        rhs, rhs_t = left.a, left.b.T
+    else:
+        cols, corr = _sigma_from(prev, c)
+        if cols is None:
+            a -= corr
+        else:
+            a[np.ix_(cols, cols)] -= corr
+        rhs, rhs_t = c.v.conj().T @ prev.y[:, :n_l], c.v.T @ prev.yt[:, :n_l]
+    if right is not None:
+        a -= right.sigma
+        rhs, rhs_t = np.hstack([rhs, right.a]), np.hstack([rhs_t, right.b.T])
+    lu = sla.lu_factor(a, overwrite_a=True, check_finite=False)
+    grr = {}
+    if next_coupling is not None and next_coupling.cols is not None:
+        nc = next_coupling
+        unit = np.zeros((n, nc.rows.size), complex)
+        unit[nc.rows, np.arange(nc.rows.size)] = 1.0
+        sol = _solve(lu, np.hstack([rhs, unit]))
+        y = sol[:, : rhs.shape[1]]
+        grr[nc.key] = sol[nc.rows, rhs.shape[1]:]
+    elif next_coupling is not None:
+        sol = _solve(lu, np.hstack([rhs, next_coupling.v]))
+        y = sol[:, : rhs.shape[1]]
+        grr[next_coupling.key] = sol[:, rhs.shape[1]:]
+    else:
+        y = _solve(lu, rhs)
+    yt = _solve(lu, rhs_t, trans=1)
+    # b_L G_00 a_L by Dyson accumulation: G^(i)_00 = G^(i-1)_00 + G_{0,i-1} v_i g^L_i v_i^† G_{i-1,0}
+    if prev is None:
+        w = left.b @ y[:, :n_l]
+    else:
+        w = prev.w + (prev.yt[:, :n_l].T @ c.v) @ y[:, :n_l]
+    return _Layer(lu=lu, y=y, yt=yt, w=w, grr=grr)
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One way of closing a trunk of slab layers: the system whose layers are the first ``at``
+    trunk layers, then the ``h`` (tail) layers, then the right lead.
+
+    Attributes
+    ----------
+    at : int
+        Number of trunk layers kept (0 ≤ at ≤ len(trunk)); 0 couples the tail to the left lead.
+    h : sequence of T ≥ 1 array_like
+        Hermitian onsite blocks of the tail layers.
+    v : sequence of T + 1 array_like
+        v[0] = H_{trunk layer at−1, tail 0} (the left lead's last cell when at = 0),
+        v[j] = H_{tail j−1, tail j}, v[T] = H_{tail T−1, first right-lead cell}.
+    right : LeadModes
+        Modes of the right lead (at the energy of the left lead).
+    dh : sequence (one per derivative) of (sequence of T array_like, or None), optional
+        ∂H/∂θ_d of the tail onsite blocks (None: zero for that derivative).
+    dv : sequence (one per derivative) of (sequence of T + 1 (array_like or None), or None), optional
+        ∂v[j]/∂θ_d; entry T (the right-lead coupling), and entry 0 when at = 0, must be None
+        or zero.
+    """
+
+    at: int
+    h: Sequence[object]
+    v: Sequence[object]
+    right: LeadModes
+    dh: Sequence[Sequence[object] | None] | None = None
+    dv: Sequence[Sequence[object | None] | None] | None = None
+
+
+def _derivative_lists(d, n_d: int, name: str, length: int) -> list:
+    """Normalise a per-derivative list of block lists (None → all None)."""
+    if d is None:
+        return [None] * n_d
+    nd = _sequence_length(d, f"{name} must be a sequence with one entry per derivative")
+    if nd != n_d:
+        raise ValueError(f"{name} has {nd} derivative entries, expected {n_d}")
+    out = []
+    for k, blocks in enumerate(d):
+        if blocks is None:
+            out.append(None)
+            continue
+        m = _sequence_length(blocks, f"{name}[{k}] must be a sequence of {length} blocks (or None)",
+                             reject_array=True)
+        if m != length:
+            raise ValueError(f"{name}[{k}] must have {length} blocks, got {m}")
+        out.append(list(blocks))
+    return out
+
+
+def _checked_chain(h, v, n_in: int, n_out: int | None, label: str, dh, dv, n_d: int,
+                   lead_in: bool) -> tuple[list, list, list, list]:
+    """Validate the blocks of a trunk (``n_out`` None: no outgoing coupling) or a tail."""
+    t = _sequence_length(h, f"{label}.h must be a sequence of square blocks", reject_array=True)
+    if t < (1 if n_out is not None else 0):
+        raise ValueError(f"{label}.h must contain at least one layer")
+    hh = [as_matrix(b, f"{label}.h[{i}]") for i, b in enumerate(h)]
+    for i, b in enumerate(hh):
+        check_hermitian(b, f"{label}.h[{i}]")
+    nv = t + (1 if n_out is not None else 0)
+    mv = _sequence_length(v, f"{label}.v must be a sequence of {nv} coupling blocks")
+    if mv != nv:
+        raise ValueError(f"{label}.v must have {nv} blocks for {t} layers, got {mv}")
+    sizes = [n_in] + [b.shape[0] for b in hh] + ([n_out] if n_out is not None else [])
+    vv = []
+    for i, b in enumerate(v):
+        a = as_matrix(b, f"{label}.v[{i}]")
+        check_shape(a, (sizes[i], sizes[i + 1]), f"{label}.v[{i}]", f"H between layers {i - 1} and {i} of {label}")
+        vv.append(a)
+    dhs = []
+    for k, blocks in enumerate(_derivative_lists(dh, n_d, f"{label}.dh", t)):
+        if blocks is None:
+            dhs.append(None)
+            continue
+        arr = []
+        for i, b in enumerate(blocks):
+            a = as_matrix(b, f"{label}.dh[{k}][{i}]")
+            check_shape(a, hh[i].shape, f"{label}.dh[{k}][{i}]", f"same as {label}.h[{i}]")
+            check_hermitian(a, f"{label}.dh[{k}][{i}]")
+            arr.append(a)
+        dhs.append(arr)
+    dvs = []
+    for k, blocks in enumerate(_derivative_lists(dv, n_d, f"{label}.dv", nv)):
+        if blocks is None:
+            dvs.append(None)
+            continue
+        arr = []
+        for i, b in enumerate(blocks):
+            a = None if b is None else as_matrix(b, f"{label}.dv[{k}][{i}]")
+            if a is not None:
+                check_shape(a, vv[i].shape, f"{label}.dv[{k}][{i}]", f"same as {label}.v[{i}]")
+                to_lead = (i == 0 and lead_in) or (n_out is not None and i == nv - 1)
+                if not np.any(a != 0):
+                    a = None
+                elif to_lead:
+                    raise ValueError(
+                        f"{label}.dv[{k}][{i}] (a coupling to a lead cell) must be None or zero: derivatives "
+                        "of the lead couplings are not supported; pad the slab with an unrotated buffer layer")
+            arr.append(a)
+        dvs.append(arr)
+    return hh, vv, dhs, dvs
+
+
+def _tail_and_trunk_states(psi_t, phit_t, lay: _Layer, c: _Coupling, n_l: int):
+    """Ψ, Φᵀ on the layer before coupling ``c`` from those after it: Ψ_i = y_i + g_i v Ψ_{i+1}."""
+    psi = _solve(lay.lu, c.v @ psi_t)
+    phit = _solve(lay.lu, c.v.conj() @ phit_t, trans=1)
+    psi[:, :n_l] += lay.y[:, :n_l]
+    phit[:, :n_l] += lay.yt[:, :n_l]
+    return psi, phit
+
+
+def _accumulate(ds: list, dh_list, dv_list, i: int, psi, phit, psi_n=None, phit_n=None) -> None:
+    """ds[d] += Φ_i ∂h_i Ψ_i (+ Φ_i ∂v_{i+1} Ψ_{i+1} + Φ_{i+1} ∂v_{i+1}† Ψ_i) for every derivative."""
+    for d, (dhd, dvd) in enumerate(zip(dh_list, dv_list)):
+        if dhd is not None:
+            ds[d] += phit.T @ (dhd[i] @ psi)
+        if psi_n is not None and dvd is not None and dvd[i + 1] is not None:
+            dvi = dvd[i + 1]
+            ds[d] += phit.T @ (dvi @ psi_n)
+            ds[d] += phit_n.T @ (dvi.conj().T @ psi)
+
+
+def _result(s, n_l, n_r, left, right, ds) -> SMatrixResult:
+    res = SMatrixResult(S=s, n_left=n_l, n_right=n_r, left=left, right=right, energy=left.energy,
+                        dS=None if ds is None else ds[0], dS_all=None if ds is None else tuple(ds))
+    err = res.unitarity_error()
+    if not err <= UNITARITY_WARN:
+        warnings.warn(
+            f"S-matrix not unitary: max|S^dagger S - 1| = {err:.2e} at energy {left.energy!r} "
+            "(energy near a lead band edge, or prop_tol too small for this model)",
+            RuntimeWarning, stacklevel=3,
+        )
+    return res
+
+
+def _stored_bytes(h: list, n_l: int) -> int:
+    """Bytes of the per-layer factors kept for the backward sweep: (n² + 2 n n_L) complex."""
+    return int(sum(16 * (b.shape[0] ** 2 + 2 * b.shape[0] * n_l) for b in h))
+
+
+def _engine(left: LeadModes, h_tr, v_tr, dh_tr, dv_tr, branches, n_d: int, memory_limit_bytes) -> list[SMatrixResult]:
+    """Nested-closure RGF on validated blocks (see :func:`smatrix_nested`)."""
+    e = left.energy
+    n_l = left.n_modes
+    p = len(h_tr)
+    keep = n_d > 0
+    lt_v0 = v_tr[0] if p else branches[0][2][0]
+    lt = _left_terms(left, lt_v0)
+    c_tr = [_Coupling.of(v) for v in v_tr]
+    order = sorted(range(len(branches)), key=lambda b: branches[b][0].at)
+    by_at: dict[int, list[int]] = {}
+    for b in order:
+        by_at.setdefault(branches[b][0].at, []).append(b)
+    depth = max((br.at for br, *_ in branches), default=0)  # trunk layers any branch needs
+    stride = p + 1
+    if keep and memory_limit_bytes is not None and _stored_bytes(h_tr[:depth], n_l) > memory_limit_bytes:
+        stride = max(1, math.isqrt(max(depth, 1)))  # √M anchors + √M recomputed layers
+
+    results: list[SMatrixResult | None] = [None] * len(branches)
+    entry: dict[int, tuple] = {}  # branch → (Ψ, Φᵀ, dS) on trunk layer at−1 (derivatives)
+
+    def close(b: int, prev: _Layer | None) -> None:
+        """Forward through the tail of branch b, S, and its backward part down to the trunk."""
+        br, th, tv, tdh, tdv = branches[b]  # (Branch, h, v, dh, dv) validated
+        same = prev is not None or tv[0] is lt_v0 or np.array_equal(tv[0], lt_v0)
+        lterms = lt if same else _left_terms(left, tv[0])
+        rt = _right_terms(br.right, tv[-1])
+        cs = [_Coupling.of(v) for v in tv]
+        lays = []
+        lay = prev
+        for j, hj in enumerate(th):
+            last = j == len(th) - 1
+            lay = _step(e, hj, lay, cs[j], lterms, next_coupling=None if last else cs[j + 1],
+                        right=rt if last else None)
+            lays.append(lay)
+        n_r = br.right.n_modes
+        s = np.zeros((n_l + n_r, n_l + n_r), complex)
+        s[:n_l, :n_l] = lterms.r_dir + lay.w
+        s[n_l:, :n_l] = rt.b @ lay.y[:, :n_l]
+        s[n_l:, n_l:] = rt.rp_dir + rt.b @ lay.y[:, n_l:]
+        s[:n_l, n_l:] = lay.yt[:, :n_l].T @ rt.a
+        if not keep:
+            results[b] = _result(s, n_l, n_r, left, br.right, None)
+            return
+        ds = [np.zeros_like(s) for _ in range(n_d)]
+        psi, phit = lay.y, lay.yt
+        _accumulate(ds, tdh, [None] * n_d, len(th) - 1, psi, phit)
+        for j in range(len(th) - 2, -1, -1):
+            psi_n, phit_n = psi, phit
+            psi, phit = _tail_and_trunk_states(psi_n, phit_n, lays[j], cs[j + 1], n_l)
+            _accumulate(ds, tdh, tdv, j, psi, phit, psi_n, phit_n)
+        if prev is None:
+            results[b] = _result(s, n_l, n_r, left, br.right, ds)
+            return
+        psi_n, phit_n = psi, phit
+        psi, phit = _tail_and_trunk_states(psi_n, phit_n, prev, cs[0], n_l)
+        for d, dvd in enumerate(tdv):  # coupling trunk at−1 → tail 0
+            if dvd is not None and dvd[0] is not None:
+                ds[d] += phit.T @ (dvd[0] @ psi_n) + phit_n.T @ (dvd[0].conj().T @ psi)
+        entry[b] = (psi, phit, ds, s, n_r)
+
+    for b in by_at.get(0, []):
+        close(b, None)
+    stored: dict[int, _Layer] = {}
+    lay = None
+    for i in range(depth):
+        nxt = c_tr[i + 1] if i + 1 < p else None
+        lay = _step(e, h_tr[i], lay, c_tr[i] if i else None, lt, next_coupling=nxt)
+        for b in by_at.get(i + 1, []):
+            close(b, lay)
+        if keep and (stride > p or i % stride == stride - 1 or i == depth - 1):
+            stored[i] = lay  # all layers, or only the anchors in recomputation mode
+
+    if keep and depth:
+        # backward trunk sweep, all branches at once: Ψ_i = y_i + g_i v_{i+1} Ψ_{i+1}
+        active: list[int] = []
+        psi = phit = None
+        seg: dict[int, _Layer] = {}
+        for i in range(depth - 1, -1, -1):
+            rec = stored.get(i)
+            if rec is None:
+                rec = seg.get(i)
+            if rec is None:
+                # recompute the segment (anchor a, i] forward from the anchor below it
+                a = max([j for j in stored if j < i], default=-1)
+                seg = {}
+                prev = stored.get(a)
+                for j in range(a + 1, i + 1):
+                    nxt = c_tr[j + 1] if j + 1 < p else None
+                    prev = _step(e, h_tr[j], prev, c_tr[j] if j else None, lt, next_coupling=nxt)
+                    seg[j] = prev
+                rec = seg[i]
+            ds_terms = []
+            if active:
+                psi_n, phit_n = psi, phit
+                big_psi = _solve(rec.lu, c_tr[i + 1].v @ psi_n)
+                big_phit = _solve(rec.lu, c_tr[i + 1].v.conj() @ phit_n, trans=1)
+                off = 0
+                for b in active:
+                    w = entry[b][4] + n_l
+                    big_psi[:, off:off + n_l] += rec.y[:, :n_l]
+                    big_phit[:, off:off + n_l] += rec.yt[:, :n_l]
+                    off += w
+                psi, phit = big_psi, big_phit
+                ds_terms.append((psi_n, phit_n))
+            new = by_at.get(i + 1, [])
+            if new:
+                add_psi = [entry[b][0] for b in new]
+                add_phit = [entry[b][1] for b in new]
+                psi = np.hstack(([psi] if active else []) + add_psi)
+                phit = np.hstack(([phit] if active else []) + add_phit)
+            n_active_old = len(active)
+            active = active + new
+            # on-site terms for every active branch, couplings i → i+1 for the advanced ones
+            off = 0
+            for idx, b in enumerate(active):
+                w = entry[b][4] + n_l
+                sl = slice(off, off + w)
+                ds = entry[b][2]
+                for d in range(n_d):
+                    if dh_tr[d] is not None:
+                        ds[d] += phit[:, sl].T @ (dh_tr[d][i] @ psi[:, sl])
+                    if idx < n_active_old and dv_tr[d] is not None and dv_tr[d][i + 1] is not None:
+                        dvi = dv_tr[d][i + 1]
+                        pn, qn = ds_terms[0]
+                        ds[d] += phit[:, sl].T @ (dvi @ pn[:, sl]) + qn[:, sl].T @ (dvi.conj().T @ psi[:, sl])
+                off += w
+            if i not in stored:
+                seg.pop(i, None)
+        for b in active:
+            _, _, ds, s, n_r = entry[b]
+            results[b] = _result(s, n_l, n_r, left, branches[b][0].right, ds)
+    return results
 
 
 def smatrix_from_modes(
@@ -203,118 +628,110 @@ def smatrix_from_modes(
     -------
     SMatrixResult
     """
-    if not isinstance(left, LeadModes):
-        raise ValueError(f"left must be a LeadModes instance, got {type(left).__name__}")
-    if not isinstance(right, LeadModes):
-        raise ValueError(f"right must be a LeadModes instance, got {type(right).__name__}")
+    _check_modes(left, "left")
+    _check_modes(right, "right")
     if left.energy != right.energy:
         raise ValueError(f"left and right lead modes are at different energies ({left.energy} vs {right.energy})")
-    e = left.energy
     h, v, dh = validate_slab(h_slab, v_slab, left.n_orbitals, right.n_orbitals, dh_slab)
     dv = validate_dv_slab(dv_slab, v)
-    m = len(h)
-    sigma_l, sigma_r, a_l, a_r, b_l, b_r, r_dir, rp_dir = _lead_terms(left, right, v[0], v[m], e)
-    n_l, n_r = left.n_modes, right.n_modes
-    if right.u_left.shape[1] != n_r or left.u_left.shape[1] != n_l:
+    n_d = 1 if (dh is not None or dv is not None) else 0
+    branch = (Branch(at=0, h=h, v=v, right=right), h, v, [dh] * n_d, [dv] * n_d)
+    return _engine(left, [], [], [None] * n_d, [None] * n_d, [branch], n_d, None)[0]
+
+
+def _check_modes(modes: object, name: str) -> None:
+    if not isinstance(modes, LeadModes):
+        raise ValueError(f"{name} must be a LeadModes instance, got {type(modes).__name__}")
+    if modes.u_left.shape[1] != modes.n_modes:
         raise ValueError("lead modes must have equal numbers of right- and left-going modes")
-    nin = n_l + n_r
-    keep = dh is not None or dv is not None
-    lus, ys, yts = [], [], []
-    coupling_term = y_l = yt_l = None
-    w_ll = np.zeros((n_l, n_l), complex)
-    for i in range(m):
-        ni = h[i].shape[0]
-        last = i == m - 1
-        a = -h[i]
-        a.flat[:: ni + 1] += e
-        if i == 0:
-            a -= sigma_l
-            rhs_l, rhs_t_l = a_l, b_l.T
-        else:
-            cols, corr = coupling_term  # v_i^† g^L_{i-1} v_i (on its non-zero columns)
-            if cols is None:
-                a -= corr
-            else:
-                a[np.ix_(cols, cols)] -= corr
-            vd = v[i].conj().T
-            rhs_l, rhs_t_l = vd @ y_l, v[i].T @ yt_l
-        if last:
-            a -= sigma_r
-        lu = sla.lu_factor(a, overwrite_a=True, check_finite=False)
-        if not last:
-            # left-incoming columns only: a_R enters at layer M-1, b_R likewise
-            vn = v[i + 1]
-            nz = vn != 0
-            rows = np.flatnonzero(nz.any(axis=1))
-            if rows.size < ni:
-                # structurally sparse coupling (MTO principal layers): only the block
-                # g^L[R, R] on its non-zero rows R is needed, |R| right-hand sides
-                cols = np.flatnonzero(nz.any(axis=0))
-                unit = np.zeros((ni, rows.size), complex)
-                unit[rows, np.arange(rows.size)] = 1.0
-                sol = _solve(lu, np.hstack([rhs_l, unit]))
-                v_rc = vn[np.ix_(rows, cols)]
-                coupling_term = (cols, v_rc.conj().T @ (sol[rows, n_l:] @ v_rc))
-            else:
-                sol = _solve(lu, np.hstack([rhs_l, vn]))
-                coupling_term = (None, vn.conj().T @ sol[:, n_l:])
-            y_new = sol[:, :n_l]
-            yt_new = _solve(lu, rhs_t_l, trans=1)
-        else:
-            y_new = _solve(lu, np.hstack([rhs_l, a_r]))
-            yt_new = _solve(lu, np.hstack([rhs_t_l, b_r.T]), trans=1)
-        # b_L G_00 a_L by Dyson accumulation: G^(i)_00 = G^(i-1)_00 + G_{0,i-1} v_i g^L_i v_i^† G_{i-1,0}
-        if i == 0:
-            w_ll = b_l @ y_new[:, :n_l]
-        else:
-            w_ll = w_ll + (yt_l.T @ v[i]) @ y_new[:, :n_l]
-        if keep:
-            lus.append(lu)
-            if last:
-                ys.append(y_new)
-                yts.append(yt_new)
-            else:
-                ys.append(np.hstack([y_new, np.zeros((ni, n_r), complex)]))
-                yts.append(np.hstack([yt_new, np.zeros((ni, n_r), complex)]))
-        y_l, yt_l = y_new[:, :n_l], yt_new[:, :n_l]
-
-    s = np.zeros((nin, nin), complex)
-    s[:n_l, :n_l] = r_dir + w_ll
-    s[n_l:, :n_l] = b_r @ y_new[:, :n_l]
-    s[n_l:, n_l:] = rp_dir + b_r @ y_new[:, n_l:]
-    s[:n_l, n_l:] = yt_new[:, :n_l].T @ a_r
-
-    ds = None
-    if keep:
-        # backward substitution: Ψ_i = y_i + g^L_i v_{i+1} Ψ_{i+1}, Φ_i^T likewise with
-        # the transposed factors; dS = Σ_i Φ_i ∂h_i Ψ_i
-        #                            + Σ_{i=1}^{M-1} (Φ_{i-1} ∂v_i Ψ_i + Φ_i ∂v_i^† Ψ_{i-1})
-        psi, phit = ys[m - 1], yts[m - 1]
-        if dh is not None:
-            ds = phit.T @ (dh[m - 1] @ psi)
-        else:
-            ds = np.zeros((nin, nin), complex)
-        for i in range(m - 2, -1, -1):
-            psi_n, phit_n = psi, phit  # layer i+1
-            psi = ys[i] + _solve(lus[i], v[i + 1] @ psi_n)
-            phit = yts[i] + _solve(lus[i], v[i + 1].conj() @ phit_n, trans=1)
-            if dh is not None:
-                ds += phit.T @ (dh[i] @ psi)
-            if dv is not None and dv[i + 1] is not None:
-                dvi = dv[i + 1]  # ∂H_{i,i+1}/∂θ; ∂H_{i+1,i} = dvi^†
-                ds += phit.T @ (dvi @ psi_n)
-                ds += phit_n.T @ (dvi.conj().T @ psi)
-    result = SMatrixResult(S=s, n_left=n_l, n_right=n_r, left=left, right=right, energy=e, dS=ds)
-    err = result.unitarity_error()
-    if not err <= UNITARITY_WARN:
-        warnings.warn(
-            f"S-matrix not unitary: max|S^dagger S - 1| = {err:.2e} at energy {e!r} "
-            "(energy near a lead band edge, or prop_tol too small for this model)",
-            RuntimeWarning, stacklevel=2,
-        )
-    return result
 
 
+def smatrix_nested(
+    left: LeadModes,
+    trunk_h: Sequence[object],
+    trunk_v: Sequence[object],
+    branches: Sequence[Branch],
+    trunk_dh: Sequence[Sequence[object] | None] | None = None,
+    trunk_dv: Sequence[Sequence[object | None] | None] | None = None,
+    derivatives: int = 0,
+    memory_limit_bytes: float | None = None,
+) -> list[SMatrixResult]:
+    r"""S-matrices (and ∂S/∂θ_d) of several systems that share their first layers.
+
+    System b consists of the left lead, the first ``branches[b].at`` layers of the trunk, the
+    tail layers of branch b and its right lead. All systems are solved in **one** forward
+    left-connected RGF sweep over the trunk (one LU, one triangular solve, one GEMM per
+    layer); at the trunk layer where a branch leaves, only its tail is swept (from the stored
+    left-connected state) and closed with its right lead's self-energy. This is how nested
+    slab lengths L₁ < … < Lₙ are computed at the cost of the longest one: the trunk is the
+    longest slab, and each branch is the right buffer that follows the first L_i layers
+    (plus the few layers whose blocks differ from the trunk's next to the cut).
+
+    With ``derivatives`` = n_d > 0, ∂S/∂θ_d = Σ Φ ∂H_d Ψ for every branch (see the module
+    docstring): the scattering states Ψ and adjoint states Φ of all branches are
+    back-propagated together through the stored trunk factors — Ψ_i = y_i + g_i v_{i+1}
+    Ψ_{i+1}, one triangular solve with Σ_b (N_L + N_R,b) right-hand sides per layer, i.e.
+    O(n² N_modes) per layer and branch and no further factorisation — and every derivative
+    reuses the same states (the damping tensor from one solve).
+
+    Parameters
+    ----------
+    left : LeadModes
+        Modes of the left lead (shared by all systems).
+    trunk_h : sequence of P array_like
+        Hermitian onsite blocks of the shared layers (P ≥ 0).
+    trunk_v : sequence of P array_like
+        trunk_v[0] = H_{left-lead cell, trunk 0}, trunk_v[i] = H_{trunk i−1, trunk i}.
+    branches : sequence of Branch
+        The systems (see :class:`Branch`); results come back in this order.
+    trunk_dh, trunk_dv : sequence (one per derivative) of block lists or None, optional
+        ∂h_i/∂θ_d (P blocks) and ∂v_i/∂θ_d (P entries, entry 0 None); None: zero.
+    derivatives : int
+        Number n_d ≥ 0 of parameters θ_d (0: S only).
+    memory_limit_bytes : float, optional
+        With derivatives, the backward sweep needs the trunk factors: (n_i² + 2 n_i N_L)
+        complex numbers (16 bytes each) per trunk layer. When their total exceeds this limit,
+        only √P anchor layers are kept and the factors between anchors are recomputed during
+        the backward sweep (one extra forward sweep; results identical to round-off).
+        None: keep everything.
+
+    Returns
+    -------
+    list of SMatrixResult
+        One per branch; ``dS_all`` holds the n_d derivatives (``dS`` the first).
+
+    Raises
+    ------
+    ValueError
+        For bad blocks (the message names ``trunk.h[i]``, ``branch[b].v[j]`` …), a branch
+        leaving beyond the trunk, leads at different energies, or derivatives of lead couplings.
+    """
+    _check_modes(left, "left")
+    if isinstance(derivatives, bool) or not isinstance(derivatives, (int, np.integer)) or derivatives < 0:
+        raise ValueError(f"derivatives must be an integer >= 0, got {derivatives!r}")
+    n_d = int(derivatives)
+    if memory_limit_bytes is not None and not (float(memory_limit_bytes) > 0):
+        raise ValueError(f"memory_limit_bytes must be > 0 or None, got {memory_limit_bytes!r}")
+    h_tr, v_tr, dh_tr, dv_tr = _checked_chain(trunk_h, trunk_v, left.n_orbitals, None, "trunk",
+                                              trunk_dh, trunk_dv, n_d, lead_in=True)
+    p = len(h_tr)
+    nb = _sequence_length(branches, "branches must be a sequence of Branch", reject_array=True)
+    if nb < 1:
+        raise ValueError("branches must contain at least one Branch")
+    checked = []
+    for b, br in enumerate(branches):
+        if not isinstance(br, Branch):
+            raise ValueError(f"branches[{b}] must be a Branch, got {type(br).__name__}")
+        _check_modes(br.right, f"branches[{b}].right")
+        if br.right.energy != left.energy:
+            raise ValueError(f"branches[{b}].right is at energy {br.right.energy}, the left lead at {left.energy}")
+        at = br.at
+        if isinstance(at, bool) or not isinstance(at, (int, np.integer)) or not 0 <= at <= p:
+            raise ValueError(f"branches[{b}].at must be an integer in [0, {p}] (trunk layers), got {at!r}")
+        n_in = left.n_orbitals if at == 0 else h_tr[at - 1].shape[0]
+        checked.append((br, *_checked_chain(br.h, br.v, n_in, br.right.n_orbitals, f"branch[{b}]",
+                                            br.dh, br.dv, n_d, lead_in=at == 0)))
+    return _engine(left, h_tr, v_tr, dh_tr, dv_tr, checked, n_d, memory_limit_bytes)
 def smatrix(
     h_left: object,
     v_left: object,
