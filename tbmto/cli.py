@@ -235,59 +235,73 @@ def _cmd_build(args) -> int:
         config=args.config,
         lead_layers=args.lead_layers,
         system=args.system,
+        nested_lengths=args.nested_lengths,
     )
     structure.write_structure(atoms, args.out)  # atomic (temporary file + rename)
     return 0
 
 
-def _cmd_transport(args) -> int:
+def _cmd_transport(args, parser) -> int:
     from tbmto import potentials, structure, transport
 
+    if args.lengths is not None and "{L}" not in args.out:
+        parser.error(f"with --lengths, --out must contain '{{L}}' (one file per length), got {args.out!r}")
     comm, rank, size = _mpi_world()
     m_vec, m_label = args.magnetization
     atoms = structure.set_magnetization(structure.read_structure(args.structure), m_vec)
     pots = potentials.load(*args.potentials, linearisation=args.linearisation)
     t0 = time.perf_counter()
-    result = transport.compute(
+    results = transport.compute(
         atoms, pots, kmesh=args.kmesh, soc=args.soc, damping=args.damping, comm=comm,
         progress=args.progress and rank == 0, lead_cache=args.lead_cache,
-        soc_form=args.soc_form, kgrid=args.kgrid,
+        soc_form=args.soc_form, kgrid=args.kgrid, lengths=args.lengths, memory_limit_gb=args.memory_limit_gb,
     )
     wall = time.perf_counter() - t0
     if rank != 0:
         return 0
-    meta = _structure_meta(dict(atoms.info))
+    if args.lengths is None:
+        results = [results]
+    base = _structure_meta(dict(atoms.info))
     for key, val in args.meta:
         if key in _INT_META:
-            meta[key] = int(val)
+            base[key] = int(val)
         elif key in _NUMERIC_META:
-            meta[key] = float(val)
+            base[key] = float(val)
         else:
-            meta[key] = val
-    data = {
-        "format": "tbmto-transport/1",
-        "meta": meta,
-        "inputs": {
-            "structure": os.fspath(args.structure),
-            "potentials": [os.fspath(p) for p in args.potentials],
-            "magnetization": list(m_vec),
-            "magnetization_label": m_label,
-            "soc": bool(args.soc),
-            "kmesh": list(args.kmesh),
-            "kgrid": args.kgrid,
-            "linearisation": args.linearisation,
-            "soc_form": args.soc_form,
-            "damping": bool(args.damping),
-        },
-        "result": result.to_dict(),
-        "provenance": {
-            "tbmto_version": __version__,
-            "mpi_ranks": size,
-            "host": platform.node(),
-            "wall_seconds": wall,
-        },
-    }
-    _atomic_json(data, args.out)
+            base[key] = val
+    outputs = []
+    for result in results:
+        meta = dict(base)
+        if args.lengths is not None:
+            meta["L_layers"] = result.slab_layers
+        data = {
+            "format": "tbmto-transport/1",
+            "meta": meta,
+            "inputs": {
+                "structure": os.fspath(args.structure),
+                "potentials": [os.fspath(p) for p in args.potentials],
+                "magnetization": list(m_vec),
+                "magnetization_label": m_label,
+                "soc": bool(args.soc),
+                "kmesh": list(args.kmesh),
+                "kgrid": args.kgrid,
+                "linearisation": args.linearisation,
+                "soc_form": args.soc_form,
+                "damping": bool(args.damping),
+                "lengths": None if args.lengths is None else list(args.lengths),
+            },
+            "result": result.to_dict(),
+            "provenance": {
+                "tbmto_version": __version__,
+                "mpi_ranks": size,
+                "host": platform.node(),
+                "wall_seconds": wall,
+            },
+        }
+        out = args.out.replace("{L}", str(result.slab_layers)) if args.lengths is not None else args.out
+        outputs.append((data, out))
+    for data, out in outputs:  # every result is complete before the first file is written
+        _atomic_json(data, out)
     return 0
 
 
@@ -399,6 +413,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--lead-layers", dest="lead_layers", type=_nonneg_int, default=4,
                    help="ideal lead layers kept on each side (default 4)")
     b.add_argument("--system", default=None, help="system label entering the random seed")
+    b.add_argument("--nested-lengths", dest="nested_lengths", type=_int_list, default=None, metavar="L1,L2,...",
+                   help="nested lengths ending with --layers: one configuration whose prefixes are the shorter "
+                   "slabs, each increment with the exact concentration (default: not nested)")
     b.add_argument("--out", required=True, help="output .extxyz")
 
     t = sub.add_parser("transport", help="conductance and damping of one structure → JSON (MPI over k)",
@@ -417,7 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "band-centre parameters stored in the files")
     t.add_argument("--soc-form", dest="soc_form", default=DEFAULT_SOC_FORM, choices=list(SOC_FORMS),
                    help=f"form of the on-site spin-orbit term (default {DEFAULT_SOC_FORM})")
-    t.add_argument("--damping", action="store_true", help="also compute the damping T = <Re Tr dS†/dθ dS/dθ>")
+    t.add_argument("--damping", action="store_true",
+                   help="also compute the damping tensor T_ab = <Re Tr dS†/dθ_a dS/dθ_b> (two axes ⊥ m)")
     t.add_argument("--meta", type=_meta, action="append", default=[], metavar="KEY=VALUE",
                    help="metadata stored with the result (repeatable), e.g. x_fe=0.2")
     t.add_argument("--lead-cache", dest="lead_cache", default=None, metavar="DIR",
@@ -425,8 +443,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "k-point, shared safely by concurrent jobs): identical leads of other jobs "
                    "(lengths, configurations, magnetisations) are read instead of recomputed; "
                    "results are bitwise the same (default: no cache)")
+    t.add_argument("--lengths", type=_int_list, default=None, metavar="L1,L2,...",
+                   help="nested slab lengths (prefixes of the structure's slab) computed in one sweep; --out "
+                   "then names one file per length with '{L}' (default: the whole slab)")
+    t.add_argument("--memory-limit-gb", dest="memory_limit_gb", type=_positive_float, default=None,
+                   help="damping: most GiB of stored per-layer factors, beyond which they are recomputed "
+                   "(default: keep all)")
     t.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="progress bar over k")
-    t.add_argument("--out", required=True, help="output JSON")
+    t.add_argument("--out", required=True, help="output JSON (with --lengths: a pattern containing {L})")
 
     f = sub.add_parser("fit", help="transport JSONs → transport/fits/summary tables (CSV + parquet)",
                        description="Collect transport results into tables and fit R·A(L), T(L), M(L): ρ∥, ρ⊥, ρ̄, "
@@ -479,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "build":
             return _cmd_build(args)
         if args.command == "transport":
-            return _cmd_transport(args)
+            return _cmd_transport(args, sp)
         if args.command == "fit":
             return _cmd_fit(args, sp)
         if args.command == "plot":

@@ -438,6 +438,7 @@ class StudyPlan:
     lengths: tuple[int, ...]
     configurations: int
     lead: str
+    nested: bool
     kmesh: tuple[int, int]
     soc: tuple[bool, ...]
     magnetizations: tuple[str, ...]
@@ -446,6 +447,7 @@ class StudyPlan:
     soc_form: str
     linearisation: str
     kgrid: str
+    memory_limit_gb: float | None
     scf: Mapping
     fit: Mapping
     ranks: int
@@ -472,6 +474,10 @@ class StudyPlan:
         return f"{self.root}/potentials/{label}.json"
 
     def structure_path(self, system: str, L: int, config: int) -> str:
+        """Structure of (system, L, configuration); with ``nested`` one file per configuration
+        (the longest length, whose prefixes are the shorter ones) for every L."""
+        if self.nested:
+            return f"{self.root}/structures/{system}/c{config}.extxyz"
         return f"{self.root}/structures/{system}/L{L}/c{config}.extxyz"
 
     def transport_path(self, system: str, L: int, config: int, m: str, soc: bool | str) -> str:
@@ -499,12 +505,12 @@ class StudyPlan:
         ]
 
     def structure_files(self) -> list[str]:
-        return [
+        return list(dict.fromkeys(
             self.structure_path(s.label, L, c)
             for s in self.systems
             for L in self.lengths
             for c in range(self.configurations)
-        ]
+        ))
 
     def transport_runs(self) -> list[tuple[str, bool]]:
         """(magnetization, soc) pairs that are computed (:func:`transport_runs`)."""
@@ -557,14 +563,19 @@ class StudyPlan:
             raise KeyError(f"unknown potential {label!r}; known: {', '.join(pots)}")
         return pots[label].cli_args(self.scf, self.seed)
 
-    def build_args(self, system: str, L: int, config: int) -> str:
-        """``tbmto build`` arguments of one structure."""
+    def build_args(self, system: str, L: int | None, config: int) -> str:
+        """``tbmto build`` arguments of one structure (``L`` None with ``nested``: the longest
+        length with ``--nested-lengths``)."""
         s = self.system(system)
+        if self.nested:
+            layers = [f"--layers {self.lengths[-1]}", f"--nested-lengths {','.join(map(str, self.lengths))}"]
+        else:
+            layers = [f"--layers {int(L)}"]
         return " ".join(
             [
                 f"--direction {self.direction}",
                 f"--supercell {self.supercell[0]},{self.supercell[1]}",
-                f"--layers {int(L)}",
+                *layers,
                 f"--a {_fmt(s.lattice_constant)}",
                 f"--lead {self.lead}",
                 f"--composition {s.composition_arg()}",
@@ -576,13 +587,20 @@ class StudyPlan:
         )
 
     @property
-    def lead_cache_option(self) -> str:
-        """``--lead-cache <root>/cache/leads`` when ``transport.lead_cache`` is on, else ``""``.
+    def speed_options(self) -> str:
+        """``tbmto transport`` options that change no number: ``--no-progress`` (logs), then
+        ``--lead-cache <root>/cache/leads`` when ``transport.lead_cache`` is on and
+        ``--memory-limit-gb X`` when ``transport.memory_limit_gb`` is set.
 
-        Not part of the rule's params: the cache never changes a result, so switching it
-        must not rerun any job.
+        Not part of the rule's params or shell text (the rule passes them as a resource), so
+        switching them must not rerun any job.
         """
-        return f"--lead-cache {self.root}/cache/leads" if self.lead_cache else ""
+        opts = ["--no-progress"]
+        if self.lead_cache:
+            opts.append(f"--lead-cache {self.root}/cache/leads")
+        if self.memory_limit_gb is not None:
+            opts.append(f"--memory-limit-gb {_fmt(self.memory_limit_gb)}")
+        return " ".join(opts)
 
     def transport_args(self, system: str, m: str, soc: str) -> str:
         """``tbmto transport`` arguments (physics settings + table metadata) of one job."""
@@ -601,6 +619,8 @@ class StudyPlan:
         ]
         if self.damping:
             args.append("--damping")
+        if self.nested:
+            args.append(f"--lengths {','.join(map(str, self.lengths))}")
         meta = {
             "system": s.label,
             "scan": s.scan,
@@ -730,6 +750,7 @@ def expand_plan(config: Mapping) -> StudyPlan:
         lengths=tuple(sorted(int(L) for L in geo["lengths"])),
         configurations=int(geo["configurations"]),
         lead=lead,
+        nested=bool(geo["nested"]),
         kmesh=(int(tr["kmesh"][0]), int(tr["kmesh"][1])),
         soc=tuple(bool(b) for b in tr["soc"]),
         magnetizations=tuple(tr["magnetization"]),
@@ -738,6 +759,7 @@ def expand_plan(config: Mapping) -> StudyPlan:
         soc_form=str(tr["soc_form"]),
         linearisation=str(tr["linearisation"]),
         kgrid=str(tr["kgrid"]),
+        memory_limit_gb=None if tr["memory_limit_gb"] is None else float(tr["memory_limit_gb"]),
         scf=dict(cfg["scf"]),
         fit=dict(cfg["fit"]),
         ranks=int(cfg["mpi"]["ranks"]),

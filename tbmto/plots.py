@@ -90,9 +90,11 @@ def fit_resistance(transport: pd.DataFrame, fits: pd.DataFrame, summary: pd.Data
 
 
 def fit_damping(transport: pd.DataFrame, fits: pd.DataFrame, summary: pd.DataFrame):
-    """Damping T(L) versus L (layers) with configuration points, means ± s.e.m. and the fits."""
-    return _fit_figure(transport, fits, "damping_T", "damping_T", "L_layers", 1.0, 1.0,
-                       "L (atomic layers)", r"$T = \langle \mathrm{Re\,Tr}\,\partial_\theta S^\dagger \partial_\theta S\rangle$")
+    """Damping T(L) = (G̃_xx + G̃_yy)/2 (the transverse mean, as fitted for α) versus L (layers) with
+    configuration points, means ± s.e.m. and the fits."""
+    value = "damping_T_mean" if "damping_T_mean" in transport.columns else "damping_T"
+    return _fit_figure(transport, fits, value, "damping_T", "L_layers", 1.0, 1.0, "L (atomic layers)",
+                       r"$T = \frac{1}{2}\sum_{a=x,y} \langle \mathrm{Re\,Tr}\,\partial_a S^\dagger \partial_a S\rangle$")
 
 
 def _scan_plot(summary: pd.DataFrame, kind: str, xcol: str, series, xlabel: str, ylabel: str, scale: float = 1.0):

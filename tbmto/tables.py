@@ -5,11 +5,17 @@ Tables (units in the column names; written as CSV and parquet by :func:`write_ta
 ``transport``
     One row per (system, L, configuration, magnetisation, SOC): system, scan, kind, x, x_fe,
     delta_angstrom, lattice_constant_angstrom, direction, L_layers, L_nm, config,
-    magnetization, soc, G_e2h, area_nm2, R_ohm_m2 (the area resistance R·A = A/G),
-    damping_T, moment_muB, n_modes_left, n_modes_right, n_k, seconds.
+    magnetization, soc, nested, G_e2h, area_nm2, R_ohm_m2 (the area resistance R·A = A/G),
+    damping_T, damping_T_yy, damping_T_xy, damping_T_mean, moment_muB, n_modes_left,
+    n_modes_right, n_k, seconds. The damping tensor G̃_ab = ⟨Re Tr ∂S†/∂θ_a ∂S/∂θ_b⟩ is given in
+    the frame of the two rotation axes ⊥ m (ê₁ = ẑ × m̂, or x̂ for m ∥ ẑ; ê₂ = m̂ × ê₁):
+    damping_T = G̃_xx (ê₁), damping_T_yy, damping_T_xy; damping_T_mean = (G̃_xx + G̃_yy)/2, the
+    damping of a precession of m about itself (= damping_T for files without the tensor).
+    ``nested`` is true when the lengths of one configuration are prefixes of one structure.
 ``fits``
     One row per (system, soc, quantity, magnetization) line fit: quantity ``RA_ohm_m2`` vs
-    ``L_m``, ``damping_T`` vs ``L_layers``, ``moment_muB`` vs ``L_layers``; slope, slope_err,
+    ``L_m``, ``damping_T`` (the transverse mean damping_T_mean) vs ``L_layers``,
+    ``moment_muB`` vs ``L_layers``; slope, slope_err,
     intercept, intercept_err, x_variable, n_lengths, n_configs, method.
 ``summary``
     One row per (system, soc): rho_par_uohm_cm, rho_perp_uohm_cm, rho_avg_uohm_cm, amr, alpha
@@ -17,7 +23,8 @@ Tables (units in the column names; written as CSV and parquet by :func:`write_ta
     damping_interface_T (with ``_err``), dT_dL_per_layer, dM_dL_muB_per_layer, alpha_source.
 
 The bulk α uses the runs named by ``damping_from`` ("par", "perp" or "average": T and M
-averaged over both magnetisations configuration by configuration); when those runs are absent
+averaged over both magnetisations configuration by configuration), each run with the mean of
+its own two transverse components (damping_T_mean); when those runs are absent
 the available magnetisation is used and ``alpha_source`` says which.
 """
 
@@ -53,8 +60,9 @@ TRANSPORT_FORMAT = "tbmto-transport/1"
 _TRANSPORT_COLUMNS = [
     "system", "scan", "kind", "x", "x_fe", "delta_angstrom", "lattice_constant_angstrom",
     "direction", "L_layers", "L_nm", "config", "magnetization", "soc", "soc_form", "linearisation",
-    "kgrid", "G_e2h", "area_nm2",
-    "R_ohm_m2", "damping_T", "moment_muB", "n_modes_left", "n_modes_right", "n_k", "seconds",
+    "kgrid", "nested", "G_e2h", "area_nm2",
+    "R_ohm_m2", "damping_T", "damping_T_yy", "damping_T_xy", "damping_T_mean", "moment_muB",
+    "n_modes_left", "n_modes_right", "n_k", "seconds",
 ]
 MIN_MOMENT_SLOPE_MUB: float = 1e-3
 """|dM/dL| (μB per layer and supercell) below which the slab counts as non-magnetic (α = NaN)."""
@@ -96,6 +104,7 @@ def transport_record(data: dict, source: str = "<dict>") -> dict:
     d = float(meta.get("layer_spacing_angstrom") or layer_spacing_angstrom(a, str(meta["direction"])))
     L = int(meta["L_layers"])
     G, area = float(res["G_e2h"]), float(res["area_nm2"])
+    t_xx, t_yy = _float(res.get("damping_T")), _float(res.get("damping_T_yy"))
     return {
         "system": str(meta["system"]),
         "scan": str(meta.get("scan", meta["system"])),
@@ -114,10 +123,16 @@ def transport_record(data: dict, source: str = "<dict>") -> dict:
         "soc_form": str(data.get("inputs", {}).get("soc_form", "orthogonal")),
         "linearisation": str(data.get("inputs", {}).get("linearisation", "band_centre")),
         "kgrid": str(data.get("inputs", {}).get("kgrid", "shifted")),
+        "nested": res.get("nested_lengths") is not None,
         "G_e2h": G,
         "area_nm2": area,
         "R_ohm_m2": float(area_resistance_ohm_m2(G, area)),
-        "damping_T": _float(res.get("damping_T")),
+        "damping_T": t_xx,
+        "damping_T_yy": t_yy,
+        "damping_T_xy": _float(res.get("damping_T_xy")),
+        # a precession of m about itself: the mean of the two transverse components (G̃_xx for
+        # files written before the tensor existed)
+        "damping_T_mean": 0.5 * (t_xx + t_yy) if math.isfinite(t_yy) else t_xx,
         "moment_muB": _float(res.get("moment_muB")),
         "n_modes_left": _float(res.get("n_modes_left")),
         "n_modes_right": _float(res.get("n_modes_right")),
@@ -252,13 +267,13 @@ def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str) -> tup
     summ.update(alpha=math.nan, alpha_err=math.nan, alpha_source="", damping_interface_T=math.nan,
                 damping_interface_T_err=math.nan, dT_dL_per_layer=math.nan, dT_dL_per_layer_err=math.nan,
                 dM_dL_muB_per_layer=math.nan, dM_dL_muB_per_layer_err=math.nan)
-    has_t = {m for m in mags if np.isfinite(df.loc[df["magnetization"] == m, "damping_T"]).all()
+    has_t = {m for m in mags if np.isfinite(df.loc[df["magnetization"] == m, "damping_T_mean"]).all()
              and np.isfinite(df.loc[df["magnetization"] == m, "moment_muB"]).all()}
     for m in sorted(has_t):
         sub = df[df["magnetization"] == m]
         if sub["L_layers"].nunique() < 2:
             continue
-        jf = fit(sub, sub["L_layers"].to_numpy(), sub[["damping_T", "moment_muB"]].to_numpy())
+        jf = fit(sub, sub["L_layers"].to_numpy(), sub[["damping_T_mean", "moment_muB"]].to_numpy())
         add_fit("damping_T", m, jf.fits[0], "L_layers")
         add_fit("moment_muB", m, jf.fits[1], "L_layers")
     source = None
@@ -270,14 +285,14 @@ def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str) -> tup
         source = "par" if "par" in has_t else sorted(has_t)[0]
     if source is not None:
         if source == "average":
-            t = _paired(df, "damping_T", ["par", "perp"])
+            t = _paired(df, "damping_T_mean", ["par", "perp"])
             mm = _paired(df, "moment_muB", ["par", "perp"])
             rows = t.merge(mm, on=["L_layers", "config"], suffixes=("_T", "_M"))
             L_arr = rows["L_layers"].to_numpy()
             Y = np.column_stack([rows[["par_T", "perp_T"]].mean(axis=1), rows[["par_M", "perp_M"]].mean(axis=1)])
         else:
             rows = df[df["magnetization"] == source]
-            L_arr, Y = rows["L_layers"].to_numpy(), rows[["damping_T", "moment_muB"]].to_numpy()
+            L_arr, Y = rows["L_layers"].to_numpy(), rows[["damping_T_mean", "moment_muB"]].to_numpy()
         if np.unique(L_arr).size >= 2:
             jf = fit(rows, L_arr, Y)
             if source == "average":

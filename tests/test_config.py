@@ -171,7 +171,18 @@ def test_plan_paths_and_rule_arguments():
     plan = expand_plan(_with("transport.soc", [True, False]))
     s = plan.systems[0].label
     assert plan.transport_path(s, 6, 2, "perp", False) == f"results/t/transport/{s}/L6/c2_perp_nosoc.json"
-    assert plan.structure_path(s, 6, 2) == f"results/t/structures/{s}/L6/c2.extxyz"
+    # nested (default): one structure per configuration for all lengths, one job per length set
+    assert plan.nested and plan.structure_path(s, 6, 2) == f"results/t/structures/{s}/c2.extxyz"
+    lens = ",".join(map(str, plan.lengths))
+    assert f"--layers {plan.lengths[-1]} --nested-lengths {lens}" in plan.build_args(s, None, 2)
+    assert f"--lengths {lens}" in plan.transport_args(s, "par", "soc")
+    assert len(plan.structure_files()) == len(plan.systems) * plan.configurations
+    flat = expand_plan(_with("geometry.nested", False))
+    assert flat.structure_path(s, 6, 2) == f"results/t/structures/{s}/L6/c2.extxyz"
+    assert "--nested-lengths" not in flat.build_args(s, 6, 2) and "--lengths" not in flat.transport_args(s, "par", "soc")
+    assert len(flat.structure_files()) == len(plan.systems) * plan.configurations * len(plan.lengths)
+    assert "--memory-limit-gb" not in plan.speed_options
+    assert "--memory-limit-gb 0.5" in expand_plan(_with("transport.memory_limit_gb", 0.5)).speed_options
     assert "--composition Ni=0.8,Fe=0.2" in plan.build_args(s, 6, 2)
     assert "--no-soc" in plan.transport_args(s, "par", "nosoc")
     # per-rule arguments only carry what that rule depends on
@@ -206,13 +217,13 @@ def test_scf_arguments_alloy_only_settings():
         assert "--configurations" not in plan.scf_args(label) and "--seed" not in plan.scf_args(label)
 
 
-def test_lead_cache_switch_is_a_shell_option_not_a_param(tmp_path):
+def test_lead_cache_switch_is_a_resource_option_not_a_param(tmp_path):
     """transport.lead_cache toggles --lead-cache without entering any job's parameters."""
     data = yaml.safe_load((REPO / "configs" / "default.yaml").read_text())
     on = expand_plan(validate_config(copy.deepcopy(data)))
     data.setdefault("transport", {})["lead_cache"] = False
     off = expand_plan(validate_config(data))
-    assert on.lead_cache_option == f"--lead-cache {on.root}/cache/leads"
-    assert off.lead_cache_option == ""
+    assert f"--lead-cache {on.root}/cache/leads" in on.speed_options
+    assert "--lead-cache" not in off.speed_options
     system = on.systems[0].label
     assert on.transport_args(system, "par", "soc") == off.transport_args(system, "par", "soc")

@@ -167,3 +167,87 @@ def test_schur_and_qz_paths_agree_on_full_rank_lead():
     np.testing.assert_allclose(ms.self_energy_left, mq.self_energy_left, atol=1e-10)
     with pytest.raises(ValueError, match="method must be"):
         lead_modes(h, v, 0.1, method="eig")
+
+
+def _dense_propagating(h, v, e):
+    """Propagating Bloch factors, modes u and velocities J(u, u)/|u|² from a dense
+    eigen-solve of the uncompressed 2n × 2n companion pencil (independent reference)."""
+    import scipy.linalg as sla
+
+    n = len(h)
+    eye, zero = np.eye(n), np.zeros((n, n))
+    lam, vec = sla.eig(np.block([[zero, eye], [-v.conj().T, e * eye - h]]),
+                       np.block([[eye, zero], [zero, v]]))
+    ok = np.isfinite(lam)
+    lam, vec = lam[ok], vec[:, ok]
+    n_decay = np.sum(np.abs(lam) < 1 - 1e-8) - np.sum(np.abs(lam) < 1e-12)  # finite, non-zero
+    prop = np.abs(np.abs(lam) - 1) < 1e-8
+    lam, u = lam[prop], vec[n:, prop]  # x = (ψ_{j-1}; ψ_j): ψ_0 = u
+    vel = -2 * np.imag(lam * np.einsum("ik,ij,jk->k", u.conj(), v, u)) / np.sum(np.abs(u) ** 2, axis=0)
+    return lam, u, vel, n_decay
+
+
+@pytest.mark.parametrize("n, r, real, seed", [(80, 80, False, 3), (80, 80, True, 4), (100, 60, False, 5)])
+def test_blocked_reordering_path_matches_dense_pencil(n, r, real, seed):
+    # 2r >= 120 > 2 * _REORDER_BLOCK and Sylvester blocks > _SYLVESTER_LEAF: the blocked
+    # Schur reordering and the recursive Sylvester solver are exercised
+    rng = np.random.default_rng(seed)
+    im = 0.0 if real else 1.0
+    a = rng.normal(size=(n, n)) + im * 1j * rng.normal(size=(n, n))
+    h = 0.1 * (a + a.conj().T) / np.sqrt(n)
+    v = np.zeros((n, n), complex)
+    v[n - r:, :r] = (rng.normal(size=(r, r)) + im * 1j * rng.normal(size=(r, r))) / np.sqrt(2 * r)
+    if real:
+        v, h = v.real, h.real
+    e = 0.1
+    m = lead_modes(h, v, e)
+    lam, u, vel, n_decay = _dense_propagating(h, v, e)
+    assert m.n_modes >= 2
+    # the same number of right- and left-going modes as the dense solve
+    assert np.sum(vel > 0) == np.sum(vel < 0) == m.n_modes
+    assert n_decay == r - m.n_modes  # finite decaying solutions: rank − N
+    np.testing.assert_allclose(np.sort(m.vel_right), np.sort(vel[vel > 0]), rtol=1e-8)
+    np.testing.assert_allclose(np.sort(m.vel_left), np.sort(vel[vel < 0]), rtol=1e-8)
+    # each right-going mode is the dense eigenvector with the same Bloch factor (random
+    # leads are non-degenerate, so up to a phase)
+    for lam_k, u_k in zip(m.lam_right, m.u_right.T):
+        j = np.argmin(np.abs(lam - lam_k))
+        assert abs(lam[j] - lam_k) < 1e-9 and vel[j] > 0
+        overlap = abs(np.vdot(u[:, j], u_k)) / (np.linalg.norm(u[:, j]) * np.linalg.norm(u_k))
+        assert overlap > 1 - 1e-10
+    # self-energies: Dyson equations and the untouched QZ path
+    eye = np.eye(n)
+    sr, sl = m.self_energy_right, m.self_energy_left
+    np.testing.assert_allclose(sr, v @ np.linalg.solve(e * eye - h - sr, v.conj().T), atol=1e-9)
+    np.testing.assert_allclose(sl, v.conj().T @ np.linalg.solve(e * eye - h - sl, v), atol=1e-9)
+    mq = lead_modes(h, v, e, method="qz")
+    np.testing.assert_allclose(sr, mq.self_energy_right, atol=1e-9)
+    np.testing.assert_allclose(sl, mq.self_energy_left, atol=1e-9)
+
+
+def test_blocked_schur_reordering_and_sylvester_solver():
+    import scipy.linalg as sla
+    from scipy.linalg import lapack
+
+    from tbmto.wfm.leads import _reorder_schur, _sylvester
+
+    rng = np.random.default_rng(8)
+    k = 150
+    t0 = rng.normal(size=(k, k)) + 1j * rng.normal(size=(k, k))
+    tt, zz = sla.schur(t0, output="complex")
+    select = np.abs(np.diag(tt)) < np.median(np.abs(np.diag(tt)))
+    ns = int(select.sum())
+    ref_t, ref_z = lapack.ztrsen(select.astype(np.int32), tt, zz, job="N")[:2]
+    r, z = _reorder_schur(tt.copy(), zz.copy(), select, "test")
+    assert np.all(np.tril(r, -1) == 0)
+    np.testing.assert_allclose(z.conj().T @ z, np.eye(k), atol=1e-12)
+    np.testing.assert_allclose(z @ r @ z.conj().T, t0, atol=1e-11 * np.abs(t0).max())
+    np.testing.assert_allclose(np.sort_complex(np.diag(r)[:ns]), np.sort_complex(np.diag(ref_t)[:ns]), atol=1e-10)
+    # same invariant subspace as LAPACK's unblocked ztrsen
+    proj, ref_proj = z[:, :ns] @ z[:, :ns].conj().T, ref_z[:, :ns] @ ref_z[:, :ns].conj().T
+    np.testing.assert_allclose(proj, ref_proj, atol=1e-11)
+    # recursive Sylvester solver: R11 X - X R22 = -R12 for the two diagonal blocks
+    x = _sylvester(r[:ns, :ns], r[ns:, ns:], -r[:ns, ns:], "test")
+    np.testing.assert_allclose(r[:ns, :ns] @ x - x @ r[ns:, ns:], -r[:ns, ns:], atol=1e-10)
+    w = z[:, :ns] @ x + z[:, ns:]  # invariant subspace of the trailing eigenvalues
+    np.testing.assert_allclose(t0 @ w, w @ r[ns:, ns:], atol=1e-10 * np.abs(t0).max() * np.abs(w).max())

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -53,7 +54,8 @@ def expected_jobs(plan) -> dict[str, int]:
     return {
         "potential": len(plan.potentials()),
         "structure": len(plan.structure_files()),
-        "transport": len(plan.transport_files()),
+        # nested: one job per (system, configuration, magnetisation, SOC) writes every length
+        "transport": len(plan.transport_files()) // (len(plan.lengths) if plan.nested else 1),
         "fit": 1,
         "figure": len(plan.figure_names()),
         "all": 1,
@@ -143,8 +145,37 @@ def test_tiny_run_produces_tables_and_figures(tiny_run):
         assert col in summary and col + "_err" in summary
     assert summary["rho_avg_uohm_cm"].notna().all()
     # one log per job, no temporary leftovers
-    assert len(list((root / "logs" / "transport").rglob("*.log"))) == len(plan.transport_files())
+    assert len(list((root / "logs" / "transport").rglob("*.log"))) == expected_jobs(plan)["transport"]
+    assert tr["nested"].all() and np.isfinite(tr["damping_T_yy"]).all() and np.isfinite(tr["damping_T_xy"]).all()
     assert not list(root.rglob(".tmp_*"))
+
+
+def test_nested_rows_equal_an_unnested_run_on_the_truncated_structures(tiny_run, tmp_path):
+    """The rows of the nested study (one sweep per configuration) against ``tbmto transport`` on
+    the truncated structures, one run per length, as an unnested study would compute them."""
+    import shlex
+
+    from tbmto.cli import main
+    from tbmto.structure import read_structure, truncate, write_structure
+
+    work, cfg, plan = tiny_run
+    system = plan.systems[-1]
+    args = shlex.split(plan.transport_args(system.label, "par", "soc"))
+    i = args.index("--lengths")
+    del args[i:i + 2]
+    pots = [str(work / plan.potential_path(p.label)) for p in (system.potential, system.lead_potential)]
+    nested = read_structure(work / plan.structure_path(system.label, None, 1))
+    for L in plan.lengths:
+        path = tmp_path / f"L{L}.extxyz"
+        write_structure(truncate(nested, L), path)
+        out = tmp_path / f"L{L}.json"
+        assert main(["transport", "--structure", str(path), "--potentials", *pots, *args, "--meta", "config=1",
+                     "--no-progress", "--out", str(out)]) == 0
+        ref = json.loads(out.read_text())["result"]
+        got = json.loads((work / plan.transport_path(system.label, L, 1, "par", "soc")).read_text())["result"]
+        assert got["nested_lengths"] == list(plan.lengths) and ref["nested_lengths"] is None
+        for key in ("G_e2h", "damping_T", "damping_T_yy", "moment_muB", "n_modes_right"):
+            assert got[key] == pytest.approx(ref[key], rel=1e-10), key
 
 
 def test_rerun_does_nothing(tiny_run):
@@ -186,20 +217,28 @@ def test_deleted_structure_reruns_its_transport_jobs(tiny_run):
     "section,key,value,expected",
     [
         # k-mesh: transport and everything downstream, never potentials or structures
-        ("transport", "kmesh", [3, 3], lambda p: {"transport": len(p.transport_files()), "fit": 1,
+        ("transport", "kmesh", [3, 3], lambda p: {"transport": expected_jobs(p)["transport"], "fit": 1,
                                                     "figure": len(p.figure_names()), "all": 1}),
         # fit settings: fits/tables and figures only
         ("fit", "g_factor", 2.1, lambda p: {"fit": 1, "figure": len(p.figure_names()), "all": 1}),
         # SCF tolerance: potentials and the transport that reads them, not the structures
-        ("scf", "tol_Ry", 5e-5, lambda p: {"potential": len(p.potentials()), "transport": len(p.transport_files()),
+        ("scf", "tol_Ry", 5e-5, lambda p: {"potential": len(p.potentials()), "transport": expected_jobs(p)["transport"],
                                             "fit": 1, "figure": len(p.figure_names()), "all": 1}),
         # seed: structures (new disorder) and downstream, not the potentials
-        (None, "seed", 8, lambda p: {"structure": len(p.structure_files()), "transport": len(p.transport_files()),
+        (None, "seed", 8, lambda p: {"structure": len(p.structure_files()), "transport": expected_jobs(p)["transport"],
                                      "fit": 1, "figure": len(p.figure_names()), "all": 1}),
         # MPI rank count: same results, nothing to redo
         ("mpi", "ranks", 2, lambda p: {}),
+        # a longer length: the nested structures are rebuilt (their prefixes are unchanged) and
+        # every transport job reruns, since one sweep now covers the longer slab
+        ("geometry", "lengths", [2, 3, 4, 5], lambda p: {"structure": len(p.structure_files()),
+                                                          "transport": expected_jobs(p)["transport"],
+                                                          "fit": 1, "figure": len(p.figure_names()), "all": 1}),
+        # memory limit and lead cache: results unchanged, nothing to redo
+        ("transport", "memory_limit_gb", 0.5, lambda p: {}),
+        ("transport", "lead_cache", False, lambda p: {}),
     ],
-    ids=["kmesh", "g_factor", "scf_tol", "seed", "mpi_ranks"],
+    ids=["kmesh", "g_factor", "scf_tol", "seed", "mpi_ranks", "add_length", "memory_limit", "lead_cache"],
 )
 def test_config_change_reruns_exactly_its_dependents(tiny_run, section, key, value, expected):
     work, cfg, plan = tiny_run

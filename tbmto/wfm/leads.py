@@ -21,9 +21,10 @@ in the spirit of Kwant's ``physics/leads.py``; derivation in :func:`lead_modes`)
   and shifting the spectral parameter, leaving a 2r × 2r pencil;
 * a Möbius map μ = (λ − a)/(1 − a*λ) (unit circle to unit circle, λ = 0, ∞ to finite
   points) turns that pencil into a standard matrix whose complex Schur form (several
-  times faster than QZ; QZ is the fallback) and LAPACK ``trsen`` reorderings give
-  orthonormal bases of the deflating subspaces |λ| < 1 (right-decaying evanescent)
-  and |λ| > 1 (left-decaying) – no evanescent eigenvectors are needed;
+  times faster than QZ; QZ is the fallback), blocked reorderings and triangular
+  Sylvester equations give orthonormal bases of the deflating subspaces |λ| < 1
+  (right-decaying evanescent) and |λ| > 1 (left-decaying) – no evanescent
+  eigenvectors are needed;
 * the propagating subspace (| |λ| − 1 | < ``prop_tol``) is diagonalised explicitly;
   degenerate Bloch factors are grouped and the current form is diagonalised inside
   each group, so that distinct modes carry no cross current; modes are normalised
@@ -170,6 +171,91 @@ def _group(lams: np.ndarray, tol: float) -> list[np.ndarray]:
     return [np.asarray(g) for g in groups]
 
 
+#: Eigenvalues moved together by :func:`_reorder_schur` (windows of twice this size).
+_REORDER_BLOCK = 32
+#: Leaf size of the recursive triangular Sylvester solver :func:`_sylvester`.
+_SYLVESTER_LEAF = 64
+
+
+def _reorder_schur(t, z, select, name):
+    """Reorder a complex Schur form T = Z R Z† so that ``select`` comes first (in place).
+
+    Same result as LAPACK ``ztrsen`` (job="N") up to round-off, but blocked in the
+    spirit of Kressner (BIT 46, 2006): up to ``_REORDER_BLOCK`` selected eigenvalues are
+    moved up through windows of twice that size; inside a window ``ztrsen`` reorders and
+    accumulates the unitary U, which is then applied to the rest of R and to Z by matrix
+    products. ztrsen itself applies every swap as row/column rotations to the whole of
+    R and Z, which for a random order (~m²/8 swaps) costs several Schur forms.
+
+    Returns
+    -------
+    tuple
+        (R, Z) reordered; the leading selected block is exactly unchanged where it is
+        already in place.
+    """
+    m = t.shape[0]
+    sel = np.asarray(select, bool).copy()
+    wmax = 2 * _REORDER_BLOCK
+
+    def trsen(tri, vecs, wsel, overwrite):
+        res = lapack.ztrsen(wsel.astype(np.int32), tri, vecs, job="N",
+                            overwrite_t=overwrite, overwrite_q=overwrite)
+        if res[-1] != 0:
+            raise ValueError(f"{name}: Schur reordering (ztrsen) failed (info={res[-1]})")
+        return res[0], res[1]
+
+    if m <= wmax:
+        return trsen(t, z, sel, True)
+    top = 0
+    while True:
+        while top < m and sel[top]:
+            top += 1
+        later = np.flatnonzero(sel[top:])
+        if later.size == 0:
+            return t, z
+        hi = top + int(later[min(_REORDER_BLOCK, later.size) - 1]) + 1
+        while True:  # slide a window [lo, hi) up until the block reaches position top
+            lo = max(top, hi - wmax)
+            wsel = sel[lo:hi]
+            k = int(wsel.sum())
+            if not wsel[:k].all():
+                tw, u = trsen(t[lo:hi, lo:hi], np.eye(hi - lo, dtype=complex), wsel, False)
+                t[lo:hi, lo:hi] = tw
+                t[lo:hi, hi:] = u.conj().T @ t[lo:hi, hi:]
+                t[:lo, lo:hi] = t[:lo, lo:hi] @ u
+                z[:, lo:hi] = z[:, lo:hi] @ u
+                sel[lo:hi] = False
+                sel[lo:lo + k] = True
+            if lo == top:
+                break
+            hi = lo + k
+
+
+def _sylvester(a, b, c, name):
+    """X with A X − X B = C for upper-triangular A, B (recursive blocked ``ztrsyl``).
+
+    ztrsyl is unblocked (level-2); halving the larger dimension until both are at most
+    ``_SYLVESTER_LEAF`` moves almost all the work into matrix products.
+    """
+    m, k = c.shape
+    if m == 0 or k == 0:
+        return np.zeros((m, k), complex)
+    if m <= _SYLVESTER_LEAF and k <= _SYLVESTER_LEAF:
+        x, scale, info = lapack.ztrsyl(a, b, c, isgn=-1)
+        if info < 0:
+            raise ValueError(f"{name}: ztrsyl failed (info={info})")
+        return x / scale
+    if m >= k:  # A = ((A11 A12) (0 A22)): bottom rows first
+        h = m // 2
+        x2 = _sylvester(a[h:, h:], b, c[h:], name)
+        x1 = _sylvester(a[:h, :h], b, c[:h] - a[:h, h:] @ x2, name)
+        return np.vstack([x1, x2])
+    h = k // 2  # B = ((B11 B12) (0 B22)): left columns first
+    x1 = _sylvester(a, b[:h, :h], c[:, :h], name)
+    x2 = _sylvester(a, b[h:, h:], c[:, h:] + x1 @ b[:h, h:], name)
+    return np.hstack([x1, x2])
+
+
 #: Trial parameters a of the Möbius map μ = (λ − a)/(1 − a*λ) (unit circle → unit circle).
 _MOBIUS = 0.5 * np.exp(1j * (0.3 + 2.399963229728653 * np.arange(6)))
 #: Below this reciprocal condition number of B − a*A the QZ fallback is used (the
@@ -177,14 +263,19 @@ _MOBIUS = 0.5 * np.exp(1j * (0.3 + 2.399963229728653 * np.arange(6)))
 _MOBIUS_RCOND = 1e-7
 
 
-def _split_spectrum(pa, pb, prop_tol, method, name):
+def _split_spectrum(s_mat, sigma, prop_tol, method, name):
     """Deflating subspaces |λ| < 1, |λ| > 1 and the propagating block of A x = λ B x.
 
-    ``method="schur"`` maps the pencil by a Möbius transform μ = (λ − a)/(1 − a*λ), which
+    The pencil is the compressed one of :func:`lead_modes`, A = E₁ + σS, B = S + σE₂
+    (E₁ = diag(1, 0), E₂ = diag(0, 1) in r × r blocks of the 2r × 2r matrix S).
+    ``method="schur"`` maps it by a Möbius transform μ = (λ − a)/(1 − a*λ), which
     keeps the unit circle and sends λ = 0, ∞ to finite points, to the standard matrix
     T = (B − a*A)⁻¹(A − aB) and uses the complex Schur form (several times faster than
-    QZ); invariant subspaces of T are deflating subspaces of the pencil. If no trial a
-    gives a well-conditioned B − a*A, or for ``method="qz"``, the QZ form is used.
+    QZ); invariant subspaces of T are deflating subspaces of the pencil. The Schur form
+    is reordered to [propagating | X | Y] (:func:`_reorder_schur`, two reorderings; X
+    the cheaper of the |λ| < 1, |λ| > 1 classes to move) and the bases of the X and Y
+    subspaces follow from triangular Sylvester equations (:func:`_sylvester`). If no
+    trial a gives a well-conditioned B − a*A, or for ``method="qz"``, the QZ form is used.
 
     Returns
     -------
@@ -195,58 +286,86 @@ def _split_spectrum(pa, pb, prop_tol, method, name):
     """
     if method not in ("auto", "schur", "qz"):
         raise ValueError(f"method must be 'auto', 'schur' or 'qz', got {method!r}")
+    m = s_mat.shape[0]
+    r = m // 2
+    diag_top, diag_bot = np.diag_indices(r), tuple(i + r for i in np.diag_indices(r))
     if method != "qz":
         best = (-1.0, None, None)
         for k, a in enumerate(_MOBIUS):
-            b_mob = pb - np.conj(a) * pa
-            lu = sla.lu_factor(b_mob, check_finite=False)
-            rcond = float(lapack.zgecon(lu[0], np.linalg.norm(b_mob, 1), norm="1")[0])
+            # B − a*A = (1 − a*σ) S + diag(−a*, σ)
+            b_mob = (1.0 - np.conj(a) * sigma) * s_mat
+            b_mob[diag_top] -= np.conj(a)
+            b_mob[diag_bot] += sigma
+            b_norm = np.linalg.norm(b_mob, 1)
+            lu = sla.lu_factor(b_mob, overwrite_a=True, check_finite=False)
+            rcond = float(lapack.zgecon(lu[0], b_norm, norm="1")[0])
             if rcond > best[0]:
                 best = (rcond, a, lu)
             if best[0] > 1e-2 or (k >= 2 and best[0] > 1e-5):
                 break
         rcond, a, lu = best
         if rcond > _MOBIUS_RCOND:
-            t = sla.lu_solve(lu, pa - a * pb, check_finite=False)
-            tt, zz = sla.schur(t, output="complex", check_finite=False)
-            mu = np.diag(tt)
-            num, den = np.abs(mu + a), np.abs(1.0 + np.conj(a) * mu)
-            inside = num < (1.0 - prop_tol) * den
-            outside = num > (1.0 + prop_tol) * den
+            # A − aB = κ(B − a*A) + D with κ = (σ − a)/(1 − a*σ) and a diagonal D, so
+            # T = κ + (B − a*A)⁻¹ D (one inverse from the LU instead of a 2r-column solve)
+            kappa = (sigma - a) / (1.0 - np.conj(a) * sigma)
+            d_diag = np.r_[np.full(r, 1.0 + kappa * np.conj(a)), np.full(r, -(a + kappa) * sigma)]
+            lwork = int(lapack.zgetri_lwork(m)[0].real)
+            inv, info = lapack.zgetri(lu[0], lu[1], lwork=max(lwork, 1), overwrite_lu=True)
+            if info != 0:
+                raise ValueError(f"{name}: Moebius transform failed (zgetri info={info})")
+            t = inv * d_diag
+            t[np.diag_indices(m)] += kappa
+            tt, zz = sla.schur(t, output="complex", overwrite_a=True, check_finite=False)
+
+            def classify(mu):
+                num, den = np.abs(mu + a), np.abs(1.0 + np.conj(a) * mu)
+                return num < (1.0 - prop_tol) * den, num > (1.0 + prop_tol) * den
+
+            def unstable():
+                return ValueError(f"{name}: unstable mode classification (energy too close to a band edge)")
+
+            inside, outside = classify(np.diag(tt))
             prop = ~(inside | outside)
+            n_p = int(prop.sum())
+            # A reordering costs one swap per (selected, unselected-above-it) pair. Order the
+            # form [prop | X | Y]: the propagating block first (its basis is then orthonormal
+            # and this reordering moves only p eigenvalues), then X, whichever of the
+            # |λ| < 1, |λ| > 1 classes needs fewer swaps; the X and Y subspaces follow from
+            # triangular Sylvester equations (much cheaper than further reorderings).
+            r1, z1 = _reorder_schur(tt, zz, prop, name)
+            in1, out1 = classify(np.diag(r1))
+            if np.any(in1[:n_p] | out1[:n_p]) or not np.all(in1[n_p:] | out1[n_p:]):
+                raise unstable()
+            rest_in = in1[n_p:]
+            first_in = np.sum(np.cumsum(~rest_in)[rest_in]) <= np.sum(np.cumsum(rest_in)[~rest_in])
+            first = (in1 if first_in else out1)[n_p:]
+            k1 = n_p + int(first.sum())
+            t_p = r1[:n_p, :n_p].copy()  # the second reordering leaves this block alone
+            r2, z2 = _reorder_schur(r1, z1, np.r_[np.ones(n_p, bool), first], name)
+            in2, out2 = classify(np.diag(r2)[n_p:])
+            x_ok, y_ok = (in2, out2) if first_in else (out2, in2)
+            if not (np.all(x_ok[: k1 - n_p]) and np.all(y_ok[k1 - n_p:])):
+                raise unstable()
 
-            def reorder(tri, vecs, select):
-                res = lapack.ztrsen(select.astype(np.int32), tri, vecs, job="N")
-                if res[-1] != 0:
-                    raise ValueError(f"{name}: Schur reordering (ztrsen) failed (info={res[-1]})")
-                return res[0], res[1]
+            def block_basis(k0, k):
+                """Orthonormal basis of the invariant subspace of the diagonal block k0:k of r2.
 
-            n_in, n_p = int(inside.sum()), int(prop.sum())
-            # [in | rest]: the one reordering that moves ~r eigenvalues
-            r1, z1 = reorder(tt, zz, inside)
-            # [in | prop | out]: moves only the p propagating eigenvalues
-            mu1 = np.diag(r1)[n_in:]
-            num1, den1 = np.abs(mu1 + a), np.abs(1.0 + np.conj(a) * mu1)
-            prop1 = ~(num1 > (1.0 + prop_tol) * den1)
-            if int(prop1.sum()) != n_p:
-                raise ValueError(f"{name}: unstable mode classification (energy too close to a band edge)")
-            r2, z2 = reorder(r1, z1, np.r_[np.ones(n_in, bool), prop1])
-            kp = n_in + n_p
-            z_in = z2[:, :n_in]
-            # |λ| > 1 subspace Z [X; 1] from the triangular Sylvester equation
-            # R11 X − X R22 = −R12 (much cheaper than a second full reordering)
-            if kp == 0 or kp == z2.shape[0]:
-                z_out = z2[:, kp:]
-            else:
-                x, scale, info = lapack.ztrsyl(r2[:kp, :kp], r2[kp:, kp:], -r2[:kp, kp:], isgn=-1)
-                if info < 0:
-                    raise ValueError(f"{name}: ztrsyl failed (info={info})")
-                z_out = sla.qr(z2[:, :kp] @ (x / scale) + z2[:, kp:], mode="economic")[0]
-            # propagating block alone (again moves only p eigenvalues)
-            t_p, z_p = reorder(tt, zz, prop)
-            return z_in, z_out, t_p[:n_p, :n_p], z_p[:, :n_p], lambda m: (m + a) / (1.0 + np.conj(a) * m)
+                It is Z [X; 1] with R11 X − X R22 = −R12 (R11 the leading k0 × k0 block)."""
+                if k == k0 or k0 == 0:
+                    return z2[:, k0:k]
+                x = _sylvester(r2[:k0, :k0], r2[k0:k, k0:k], -r2[:k0, k0:k], name)
+                return sla.qr(z2[:, :k0] @ x + z2[:, k0:k], mode="economic",
+                              overwrite_a=True, check_finite=False)[0]
+
+            z_x, z_y = block_basis(n_p, k1), block_basis(k1, m)
+            z_in, z_out = (z_x, z_y) if first_in else (z_y, z_x)
+            return z_in, z_out, t_p, z2[:, :n_p], lambda s: (s + a) / (1.0 + np.conj(a) * s)
         if method == "schur":
             raise ValueError(f"{name}: no well-conditioned Moebius transform (rcond={rcond:.1e})")
+    pa = sigma * s_mat
+    pa[diag_top] += 1.0
+    pb = s_mat.copy()
+    pb[diag_bot] += sigma
     aa, bb, q, z = sla.qz(pa, pb, output="complex", check_finite=False)
     alpha, beta = np.diag(aa), np.diag(bb)
     scale = max(1.0, float(np.max(np.abs(pa))), float(np.max(np.abs(pb))))
@@ -448,11 +567,14 @@ def lead_modes(
 
     # the shift costs log10(cond M_σ) digits: take the best conditioned of a few trials
     best = (-1.0, None, None)
+    e_minus_h, v_dag = e * np.eye(n) - h_arr, v_arr.conj().T
     for phase in _SHIFT_PHASES:
         sig_try = complex(np.exp(1j * phase))
-        m_sig = e * np.eye(n) - h_arr - sig_try * v_arr - sig_try.conjugate() * v_arr.conj().T
-        lu_try = sla.lu_factor(m_sig, check_finite=False)
-        rcond = float(lapack.zgecon(lu_try[0], np.linalg.norm(m_sig, 1), norm="1")[0])
+        m_sig = e_minus_h - sig_try * v_arr
+        m_sig -= sig_try.conjugate() * v_dag
+        m_norm = np.linalg.norm(m_sig, 1)
+        lu_try = sla.lu_factor(m_sig, overwrite_a=True, check_finite=False)
+        rcond = float(lapack.zgecon(lu_try[0], m_norm, norm="1")[0])
         if rcond > best[0]:
             best = (rcond, sig_try, lu_try)
         if best[0] > 0.05 or (phase >= _SHIFT_PHASES[_SHIFT_TRIALS - 1] and best[0] > 1e-8):
@@ -462,11 +584,8 @@ def lead_modes(
         raise ValueError(f"{name}: no regular shift found for the compressed lead pencil (rcond={rcond:.1e})")
     g_pq = sla.lu_solve(lu, np.hstack([p_mat, q_mat]), check_finite=False)
     g_p, g_q = g_pq[:, :r], g_pq[:, r:]
-    a_top, a_bot = q_mat.conj().T @ g_pq, p_mat.conj().T @ g_pq  # (A11 A12), (A21 A22)
-    eye_r = np.eye(r)
-    pencil_a = np.block([[eye_r + sigma * a_top[:, :r], sigma * a_top[:, r:]], [sigma * a_bot]])
-    pencil_b = np.block([[a_top], [a_bot[:, :r], a_bot[:, r:] + sigma * eye_r]])
-    z_in, z_out, t_p, z_p, lam_of = _split_spectrum(pencil_a, pencil_b, prop_tol, method, name)
+    s_mat = np.hstack([q_mat, p_mat]).conj().T @ g_pq  # A = ((A11 A12), (A21 A22))
+    z_in, z_out, t_p, z_p, lam_of = _split_spectrum(s_mat, sigma, prop_tol, method, name)
     n_in, n_out = z_in.shape[1], z_out.shape[1]
 
     def to_x(y, lam):
