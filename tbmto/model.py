@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse
 from ase import Atoms
 
 from tbmto.layers import HamiltonianBlocks, LayeredSystem, build_layered_system
@@ -84,6 +85,13 @@ def transverse_axes(m: np.ndarray, axis: Sequence[float] | None = None) -> np.nd
     return np.stack([e1, e2 / np.linalg.norm(e2)])
 
 
+def _block_diagonal(blocks: np.ndarray) -> scipy.sparse.bsr_matrix:
+    """Sparse block-diagonal matrix of per-atom (natoms, 18, 18) blocks."""
+    n = blocks.shape[0]
+    return scipy.sparse.bsr_matrix((np.ascontiguousarray(blocks, dtype=complex), np.arange(n), np.arange(n + 1)),
+                                   shape=(18 * n, 18 * n))
+
+
 @dataclass
 class MTOModel:
     """Blocks of H = S^α(k∥) − P^α(E) of one structure and their θ_d derivatives.
@@ -98,12 +106,18 @@ class MTOModel:
         Per rotation axis, the terms carrying ∂P^α/∂θ_d (and ∂A, ∂X): empty without damping.
     axes : ndarray (n_d, 3)
         Rotation axes (unit vectors).
+    dh_site : tuple of list
+        Per axis and principal layer, the k-independent on-site ∂H/∂θ_d = −∂P^α/∂θ_d: block
+        diagonal (18 × 18 per atom) ``scipy.sparse.bsr_matrix`` for the parameter forms (the
+        solver then multiplies in O(18 n) per column), dense for the screened form (whose
+        derivative blocks mix them with the k-dependent S^α).
     """
 
     layered: LayeredSystem
     terms: OnsiteTerms
     dterms: tuple[OnsiteTerms, ...]
     axes: np.ndarray
+    dh_site: tuple = ()
 
     @classmethod
     def build(cls, atoms: Atoms, potentials: Potentials, energy_Ry: float, soc: bool, soc_form: str,
@@ -144,7 +158,11 @@ class MTOModel:
             return cls(layered, terms, (), axes)
         dterms = tuple(onsite_terms(potentials, symbols, m, float(energy_Ry), rotated=rotated, axis=ax, **common)
                        for ax in axes)
-        return cls(layered, dterms[0], dterms, axes)
+        if dterms[0].x is None:
+            dh_site = tuple([_block_diagonal(-dt.dp[at]) for at in layered.pl_atoms] for dt in dterms)
+        else:
+            dh_site = tuple(layered.onsite_blocks(-dt.dp) for dt in dterms)
+        return cls(layered, dterms[0], dterms, axes, dh_site)
 
     @property
     def n_derivatives(self) -> int:
@@ -166,8 +184,7 @@ class MTOModel:
         scalar = lay.hamiltonian_blocks(k, t.p, t.p[lay.left_lead_atoms], t.p[lay.right_lead_atoms])
         dh, dv = [], []
         b = scalar
-        for dt in self.dterms:
-            dh_site = lay.onsite_blocks(-dt.dp)  # ∂H/∂θ = −∂P^α/∂θ
+        for dt, dh_site in zip(self.dterms, self.dh_site):  # ∂H/∂θ = −∂P^α/∂θ on site
             if t.x is None:
                 dh.append(dh_site)
                 dv.append(None)

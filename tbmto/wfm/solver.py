@@ -62,6 +62,7 @@ from .leads import LeadModes, lead_modes
 from .validate import (
     _sequence_length,
     as_matrix,
+    as_operator,
     check_energy,
     check_hermitian,
     check_shape,
@@ -251,39 +252,66 @@ class _Coupling:
 @dataclass
 class _Layer:
     """Left-connected state after one layer: LU of E − h − Σ, y = g·rhs (left sources),
-    yt = gᵀ·rhs_t (left projections), w = b_L G_00 a_L so far, and g[R, R] for the rows R
-    of the couplings already asked for."""
+    yt = gᵀ·rhs_t (left projections), w = b_L G_00 a_L so far, and per coupling v out of this
+    layer asked for so far ``gv[key]`` = g[:, R] on its non-zero rows R (g v for a dense v):
+    the self-energy on the next layer and the backward propagation Ψ_i = y_i + g v Ψ_{i+1}
+    both use it, so the latter is a GEMM, not a triangular solve."""
 
     lu: tuple
     y: np.ndarray
     yt: np.ndarray
     w: np.ndarray
-    grr: dict
+    gv: dict
+
+
+def _g_times(prev: _Layer, c: _Coupling) -> np.ndarray:
+    """g_prev[:, R] (sparse coupling) or g_prev v (dense), computed once per coupling."""
+    g = prev.gv.get(c.key)
+    if g is None:
+        if c.cols is None:
+            g = _solve(prev.lu, c.v)
+        else:
+            unit = np.zeros((prev.lu[0].shape[0], c.rows.size), complex)
+            unit[c.rows, np.arange(c.rows.size)] = 1.0
+            g = _solve(prev.lu, unit)
+        prev.gv[c.key] = g
+    return g
 
 
 def _sigma_from(prev: _Layer, c: _Coupling) -> tuple[np.ndarray | None, np.ndarray]:
     """(columns, v† g_prev v on those columns) — the self-energy of the left part on the next layer."""
-    key = c.key
+    g = _g_times(prev, c)
     if c.cols is None:
-        g = prev.grr.get(key)
-        if g is None:
-            g = _solve(prev.lu, c.v)  # dense coupling: g v (all rows)
-            prev.grr[key] = g
         return None, c.v.conj().T @ g
-    g = prev.grr.get(key)
-    if g is None:
-        unit = np.zeros((prev.lu[0].shape[0], c.rows.size), complex)
-        unit[c.rows, np.arange(c.rows.size)] = 1.0
-        g = _solve(prev.lu, unit)[c.rows]
-        prev.grr[key] = g
-    return c.cols, c.v_rc.conj().T @ (g @ c.v_rc)
+    return c.cols, c.v_rc.conj().T @ (g[c.rows] @ c.v_rc)
+
+
+def _back(prev: _Layer, c: _Coupling, psi_n: np.ndarray, phit_n: np.ndarray, n_l: int, widths) -> tuple:
+    """Ψ, Φᵀ on layer ``prev`` from those on the next layer (coupled by ``c``):
+    Ψ_i = y_i + g_i v Ψ_{i+1}, Φᵀ_i = ytᵢ + g_iᵀ v* Φᵀ_{i+1}; the left-incoming states y, yt are
+    added to the first n_L columns of every block of ``widths`` columns (one block per system)."""
+    g = _g_times(prev, c)
+    if c.cols is None:
+        psi = g @ psi_n
+        rhs = c.v.conj() @ phit_n
+    else:
+        psi = g @ (c.v_rc @ psi_n[c.cols])
+        rhs = np.zeros((prev.lu[0].shape[0], phit_n.shape[1]), complex)
+        rhs[c.rows] = c.v_rc.conj() @ phit_n[c.cols]
+    phit = _solve(prev.lu, rhs, trans=1)
+    off = 0
+    for w in widths:
+        psi[:, off:off + n_l] += prev.y[:, :n_l]
+        phit[:, off:off + n_l] += prev.yt[:, :n_l]
+        off += w
+    return psi, phit
 
 
 def _step(e: float, h: np.ndarray, prev: _Layer | None, c: _Coupling | None, left: _LeftTerms,
           next_coupling: _Coupling | None = None, right: _RightTerms | None = None) -> _Layer:
     """Left-connected RGF step onto layer ``h`` (coupled to ``prev`` through ``c``; the first
     layer couples to the left lead). With ``right`` the layer is the last one: −Σ_R enters
-    and the right sources/projections are appended to y, yt. ``next_coupling`` lets g[R, R]
+    and the right sources/projections are appended to y, yt. ``next_coupling`` lets g[:, R]
     for the next coupling come out of the same triangular solve."""
     n = h.shape[0]
     n_l = left.a.shape[1]
@@ -303,18 +331,17 @@ def _step(e: float, h: np.ndarray, prev: _Layer | None, c: _Coupling | None, lef
         a -= right.sigma
         rhs, rhs_t = np.hstack([rhs, right.a]), np.hstack([rhs_t, right.b.T])
     lu = sla.lu_factor(a, overwrite_a=True, check_finite=False)
-    grr = {}
-    if next_coupling is not None and next_coupling.cols is not None:
+    gv = {}
+    if next_coupling is not None:
         nc = next_coupling
-        unit = np.zeros((n, nc.rows.size), complex)
-        unit[nc.rows, np.arange(nc.rows.size)] = 1.0
-        sol = _solve(lu, np.hstack([rhs, unit]))
+        if nc.cols is not None:
+            extra = np.zeros((n, nc.rows.size), complex)
+            extra[nc.rows, np.arange(nc.rows.size)] = 1.0
+        else:
+            extra = nc.v
+        sol = _solve(lu, np.hstack([rhs, extra]))
         y = sol[:, : rhs.shape[1]]
-        grr[nc.key] = sol[nc.rows, rhs.shape[1]:]
-    elif next_coupling is not None:
-        sol = _solve(lu, np.hstack([rhs, next_coupling.v]))
-        y = sol[:, : rhs.shape[1]]
-        grr[next_coupling.key] = sol[:, rhs.shape[1]:]
+        gv[nc.key] = sol[:, rhs.shape[1]:]
     else:
         y = _solve(lu, rhs)
     yt = _solve(lu, rhs_t, trans=1)
@@ -323,7 +350,7 @@ def _step(e: float, h: np.ndarray, prev: _Layer | None, c: _Coupling | None, lef
         w = left.b @ y[:, :n_l]
     else:
         w = prev.w + (prev.yt[:, :n_l].T @ c.v) @ y[:, :n_l]
-    return _Layer(lu=lu, y=y, yt=yt, w=w, grr=grr)
+    return _Layer(lu=lu, y=y, yt=yt, w=w, gv=gv)
 
 
 @dataclass(frozen=True)
@@ -343,7 +370,8 @@ class Branch:
     right : LeadModes
         Modes of the right lead (at the energy of the left lead).
     dh : sequence (one per derivative) of (sequence of T array_like, or None), optional
-        ∂H/∂θ_d of the tail onsite blocks (None: zero for that derivative).
+        ∂H/∂θ_d of the tail onsite blocks (None: zero for that derivative); ``scipy.sparse``
+        blocks (e.g. block diagonal) are multiplied without densifying.
     dv : sequence (one per derivative) of (sequence of T + 1 (array_like or None), or None), optional
         ∂v[j]/∂θ_d; entry T (the right-lead coupling), and entry 0 when at = 0, must be None
         or zero.
@@ -403,7 +431,7 @@ def _checked_chain(h, v, n_in: int, n_out: int | None, label: str, dh, dv, n_d: 
             continue
         arr = []
         for i, b in enumerate(blocks):
-            a = as_matrix(b, f"{label}.dh[{k}][{i}]")
+            a = as_operator(b, f"{label}.dh[{k}][{i}]")
             check_shape(a, hh[i].shape, f"{label}.dh[{k}][{i}]", f"same as {label}.h[{i}]")
             check_hermitian(a, f"{label}.dh[{k}][{i}]")
             arr.append(a)
@@ -428,15 +456,6 @@ def _checked_chain(h, v, n_in: int, n_out: int | None, label: str, dh, dv, n_d: 
             arr.append(a)
         dvs.append(arr)
     return hh, vv, dhs, dvs
-
-
-def _tail_and_trunk_states(psi_t, phit_t, lay: _Layer, c: _Coupling, n_l: int):
-    """Ψ, Φᵀ on the layer before coupling ``c`` from those after it: Ψ_i = y_i + g_i v Ψ_{i+1}."""
-    psi = _solve(lay.lu, c.v @ psi_t)
-    phit = _solve(lay.lu, c.v.conj() @ phit_t, trans=1)
-    psi[:, :n_l] += lay.y[:, :n_l]
-    phit[:, :n_l] += lay.yt[:, :n_l]
-    return psi, phit
 
 
 def _accumulate(ds: list, dh_list, dv_list, i: int, psi, phit, psi_n=None, phit_n=None) -> None:
@@ -517,13 +536,13 @@ def _engine(left: LeadModes, h_tr, v_tr, dh_tr, dv_tr, branches, n_d: int, memor
         _accumulate(ds, tdh, [None] * n_d, len(th) - 1, psi, phit)
         for j in range(len(th) - 2, -1, -1):
             psi_n, phit_n = psi, phit
-            psi, phit = _tail_and_trunk_states(psi_n, phit_n, lays[j], cs[j + 1], n_l)
+            psi, phit = _back(lays[j], cs[j + 1], psi_n, phit_n, n_l, (psi_n.shape[1],))
             _accumulate(ds, tdh, tdv, j, psi, phit, psi_n, phit_n)
         if prev is None:
             results[b] = _result(s, n_l, n_r, left, br.right, ds)
             return
         psi_n, phit_n = psi, phit
-        psi, phit = _tail_and_trunk_states(psi_n, phit_n, prev, cs[0], n_l)
+        psi, phit = _back(prev, cs[0], psi_n, phit_n, n_l, (psi_n.shape[1],))
         for d, dvd in enumerate(tdv):  # coupling trunk at−1 → tail 0
             if dvd is not None and dvd[0] is not None:
                 ds[d] += phit.T @ (dvd[0] @ psi_n) + phit_n.T @ (dvd[0].conj().T @ psi)
@@ -563,15 +582,7 @@ def _engine(left: LeadModes, h_tr, v_tr, dh_tr, dv_tr, branches, n_d: int, memor
             ds_terms = []
             if active:
                 psi_n, phit_n = psi, phit
-                big_psi = _solve(rec.lu, c_tr[i + 1].v @ psi_n)
-                big_phit = _solve(rec.lu, c_tr[i + 1].v.conj() @ phit_n, trans=1)
-                off = 0
-                for b in active:
-                    w = entry[b][4] + n_l
-                    big_psi[:, off:off + n_l] += rec.y[:, :n_l]
-                    big_phit[:, off:off + n_l] += rec.yt[:, :n_l]
-                    off += w
-                psi, phit = big_psi, big_phit
+                psi, phit = _back(rec, c_tr[i + 1], psi_n, phit_n, n_l, [entry[b][4] + n_l for b in active])
                 ds_terms.append((psi_n, phit_n))
             new = by_at.get(i + 1, [])
             if new:
@@ -581,15 +592,17 @@ def _engine(left: LeadModes, h_tr, v_tr, dh_tr, dv_tr, branches, n_d: int, memor
                 phit = np.hstack(([phit] if active else []) + add_phit)
             n_active_old = len(active)
             active = active + new
-            # on-site terms for every active branch, couplings i → i+1 for the advanced ones
+            # on-site terms for every active branch (one ∂h Ψ product for all of them), couplings
+            # i → i+1 for the advanced ones
+            dh_psi = [None if dh_tr[d] is None else dh_tr[d][i] @ psi for d in range(n_d)]
             off = 0
             for idx, b in enumerate(active):
                 w = entry[b][4] + n_l
                 sl = slice(off, off + w)
                 ds = entry[b][2]
                 for d in range(n_d):
-                    if dh_tr[d] is not None:
-                        ds[d] += phit[:, sl].T @ (dh_tr[d][i] @ psi[:, sl])
+                    if dh_psi[d] is not None:
+                        ds[d] += phit[:, sl].T @ dh_psi[d][:, sl]
                     if idx < n_active_old and dv_tr[d] is not None and dv_tr[d][i + 1] is not None:
                         dvi = dv_tr[d][i + 1]
                         pn, qn = ds_terms[0]
@@ -759,7 +772,7 @@ def smatrix(
         Right lead onsite block and hopping H_{j,j+1} = v_right (the lead runs to +∞).
     energy : float
         Real energy E (model unit; the MTO caller passes H = S^α − P^α(E_F) at E = 0).
-    dh_slab : sequence of M array_like, optional
+    dh_slab : sequence of M array_like or scipy.sparse matrices, optional
         Hermitian ∂H/∂θ onsite blocks; if given, ∂S/∂θ is returned in ``dS``.
     dv_slab : sequence of M+1 (array_like or None), optional
         ∂v_slab[i]/∂θ = ∂H_{i−1,i}/∂θ with the shapes of ``v_slab[i]`` (None: zero),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import scipy.sparse
 
 #: Relative tolerance for Hermiticity of onsite blocks: max|H − H†| ≤ tol · max(1, max|H|).
 HERMITIAN_RTOL = 1e-9
@@ -47,6 +48,19 @@ def as_matrix(x: object, name: str) -> np.ndarray:
     return a
 
 
+def as_operator(x: object, name: str):
+    """:func:`as_matrix`, or — for a ``scipy.sparse`` input (e.g. a block-diagonal on-site
+    ∂H/∂θ) — a finite complex CSR matrix, which the solver multiplies without densifying."""
+    if scipy.sparse.issparse(x):
+        a = scipy.sparse.csr_matrix(x, dtype=np.complex128)
+        if a.ndim != 2:
+            raise ValueError(f"{name} must be a 2-D array, got shape {a.shape}")
+        if not np.all(np.isfinite(a.data)):
+            raise ValueError(f"{name} contains NaN or inf entries")
+        return a
+    return as_matrix(x, name)
+
+
 def check_hermitian(a: np.ndarray, name: str, rtol: float = HERMITIAN_RTOL) -> None:
     """Raise ``ValueError`` unless ``a`` is square and Hermitian within ``rtol``.
 
@@ -61,10 +75,14 @@ def check_hermitian(a: np.ndarray, name: str, rtol: float = HERMITIAN_RTOL) -> N
     """
     if a.shape[0] != a.shape[1]:
         raise ValueError(f"{name} must be square, got shape {a.shape}")
-    if a.size == 0:
+    if a.shape[0] == 0:
         raise ValueError(f"{name} must have at least one orbital, got shape {a.shape}")
-    scale = max(1.0, float(np.max(np.abs(a))))
-    err = float(np.max(np.abs(a - a.conj().T)))
+    if scipy.sparse.issparse(a):
+        scale = max(1.0, float(abs(a).max()))
+        err = float(abs(a - a.conj().T).max())
+    else:
+        scale = max(1.0, float(np.max(np.abs(a))))
+        err = float(np.max(np.abs(a - a.conj().T)))
     if err > rtol * scale:
         raise ValueError(
             f"{name} must be Hermitian: max|H - H^dagger| = {err:.3e} exceeds "
@@ -144,7 +162,7 @@ def validate_slab(
         ``v_slab[M]`` (n_{M−1} × n_right) = H_{slab M−1, first right cell}.
     n_left, n_right : int
         Block sizes of the leads.
-    dh_slab : sequence of M array_like, optional
+    dh_slab : sequence of M array_like or scipy.sparse matrices, optional
         Hermitian ∂H/∂θ onsite blocks with the shapes of ``h_slab``.
 
     Returns
@@ -175,7 +193,7 @@ def validate_slab(
             raise ValueError(f"dh_slab must have M = {m} blocks (one per slab layer), got {md}")
         dh = []
         for i, b in enumerate(dh_slab):
-            a = as_matrix(b, f"dh_slab[{i}]")
+            a = as_operator(b, f"dh_slab[{i}]")
             check_shape(a, h[i].shape, f"dh_slab[{i}]", f"same as h_slab[{i}]")
             check_hermitian(a, f"dh_slab[{i}]")
             dh.append(a)
