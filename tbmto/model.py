@@ -24,6 +24,7 @@ cluster, so they are exactly the truncated stack's blocks. One sweep of
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,6 +84,13 @@ def transverse_axes(m: np.ndarray, axis: Sequence[float] | None = None) -> np.nd
         u = mbar / nrm
     e2 = np.cross(u, e1)
     return np.stack([e1, e2 / np.linalg.norm(e2)])
+
+
+def _take(terms: OnsiteTerms, index: np.ndarray) -> OnsiteTerms:
+    """On-site terms of the atoms ``index`` (every per-atom array indexed)."""
+    fields = {f: getattr(terms, f)[index] for f in ("p", "dp", "a", "x", "da", "dx")
+              if getattr(terms, f) is not None}
+    return dataclasses.replace(terms, **fields)
 
 
 def _block_diagonal(blocks: np.ndarray) -> scipy.sparse.bsr_matrix:
@@ -158,11 +166,27 @@ class MTOModel:
             return cls(layered, terms, (), axes)
         dterms = tuple(onsite_terms(potentials, symbols, m, float(energy_Ry), rotated=rotated, axis=ax, **common)
                        for ax in axes)
-        if dterms[0].x is None:
+        return cls.from_terms(layered, dterms[0], dterms, axes)
+
+    @classmethod
+    def from_terms(cls, layered: LayeredSystem, terms: OnsiteTerms, dterms: tuple[OnsiteTerms, ...],
+                   axes: np.ndarray) -> "MTOModel":
+        """Model from S^α tables and per-atom on-site terms (e.g. :meth:`take` of another model's)."""
+        if not dterms:
+            dh_site = ()
+        elif dterms[0].x is None:
             dh_site = tuple([_block_diagonal(-dt.dp[at]) for at in layered.pl_atoms] for dt in dterms)
         else:
             dh_site = tuple(layered.onsite_blocks(-dt.dp) for dt in dterms)
-        return cls(layered, dterms[0], dterms, axes, dh_site)
+        return cls(layered, terms, tuple(dterms), np.asarray(axes, dtype=float).reshape(-1, 3), dh_site)
+
+    def take(self, index: np.ndarray, layered: LayeredSystem) -> "MTOModel":
+        """Model of a structure whose atom j is this structure's atom ``index[j]`` (same species,
+        magnetisation and rotation), with the S^α tables ``layered``: the on-site terms are
+        copied, not recomputed (the exact single-site solve is the expensive part)."""
+        terms = _take(self.terms, index)
+        dterms = tuple(_take(dt, index) for dt in self.dterms)
+        return MTOModel.from_terms(layered, dterms[0] if dterms else terms, dterms, self.axes)
 
     @property
     def n_derivatives(self) -> int:
@@ -208,17 +232,16 @@ class _Tail:
     atoms: Atoms  # the truncated stack
 
 
-def _window(trunc: Atoms, first_layer: int, n_pl: int) -> tuple[Atoms, np.ndarray]:
-    """The atoms of ``trunc`` with atomic layer ≥ ``first_layer`` and their slab mask (the
-    atoms that rotate); the window's first principal layer is relabelled as lead buffer so
-    that it can stand in for one (only the S^α tables of later layers are used)."""
+def _window(trunc: Atoms, first_layer: int, n_pl: int) -> Atoms:
+    """The atoms of ``trunc`` with atomic layer ≥ ``first_layer``; the window's first principal
+    layer is relabelled as lead buffer so that it can stand in for one (only the S^α tables of
+    later layers are used; the on-site terms, rotations included, come from the longest stack)."""
     layer = np.asarray(trunc.arrays["layer"])
     win = trunc[layer >= first_layer]
     reg = np.asarray(win.arrays["region"]).copy()
-    rotated = reg == REGION_SLAB
     reg[np.asarray(win.arrays["layer"]) < first_layer + n_pl] = REGION_LEFT
     win.arrays["region"] = reg
-    return win, rotated
+    return win
 
 
 @dataclass
@@ -268,6 +291,8 @@ class NestedMTOModel:
         n_pl = lay.n_pl_layers
         d = float(atoms.info["layer_spacing_angstrom"])
         layer = np.asarray(atoms.arrays["layer"])
+        region = np.asarray(atoms.arrays["region"])
+        symbols = atoms.get_chemical_symbols()
         lmin = int(layer.min())
         wsr = fcc_wigner_seitz_radius(float(atoms.info["lattice_constant_angstrom"])) if w is None else w
         r_cl = max(PAIR_CLUSTER_RADIUS_W * wsr, cutoff or 0.0) if cluster_radius is None else cluster_radius
@@ -288,13 +313,17 @@ class NestedMTOModel:
             else:
                 trunc = truncate(atoms, L)
                 start = max(0, at - 1 - margin)
-                if start == 0:
-                    win_atoms = trunc
-                    rotated = np.asarray(trunc.arrays["region"]) == REGION_SLAB
-                else:
-                    win_atoms, rotated = _window(trunc, lmin + start * n_pl, n_pl)
-                model = MTOModel.build(win_atoms, potentials, energy_Ry, soc, soc_form, rotated=rotated,
-                                       axes=axes, w=w, cutoff=cutoff, cluster_radius=cluster_radius)
+                # truncate keeps the buffers and the slab layers < L in order: trunc atom j is
+                # atom kept[j] of the longest stack
+                kept = np.flatnonzero((region != REGION_SLAB) | (layer < L))
+                first_layer = lmin + start * n_pl
+                win_atoms = trunc if start == 0 else _window(trunc, first_layer, n_pl)
+                index = kept[np.asarray(trunc.arrays["layer"]) >= first_layer]
+                if (win_atoms.get_chemical_symbols() != [symbols[j] for j in index]
+                        or not np.array_equal(win_atoms.arrays["magmom_dir"], atoms.arrays["magmom_dir"][index])):
+                    raise RuntimeError(f"length {L}: truncated stack does not map onto the longest one (internal error)")
+                win_layered = build_layered_system(win_atoms, w=w, cutoff=cutoff, cluster_radius=cluster_radius)
+                model = trunk.take(index, win_layered)
                 if model.layered.n_pl_layers != n_pl:
                     raise RuntimeError(f"length {L}: window PL thickness {model.layered.n_pl_layers} != {n_pl}")
                 model.layered.share_leads(lay)  # the right lead: the trunk's tables, one lead solve
