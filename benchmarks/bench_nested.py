@@ -35,7 +35,6 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 
 A_PY = 3.548
 FILES = {"NiFe_x0.2000": ("NiFe", 0.2), "Cu": ("Cu", None)}

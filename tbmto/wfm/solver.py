@@ -62,12 +62,12 @@ from .leads import LeadModes, lead_modes
 from .validate import (
     _sequence_length,
     as_matrix,
-    as_operator,
     check_energy,
     check_hermitian,
     check_shape,
     validate_dv_slab,
     validate_lead,
+    validate_onsite_derivatives,
     validate_slab,
 )
 
@@ -424,18 +424,8 @@ def _checked_chain(h, v, n_in: int, n_out: int | None, label: str, dh, dv, n_d: 
         a = as_matrix(b, f"{label}.v[{i}]")
         check_shape(a, (sizes[i], sizes[i + 1]), f"{label}.v[{i}]", f"H between layers {i - 1} and {i} of {label}")
         vv.append(a)
-    dhs = []
-    for k, blocks in enumerate(_derivative_lists(dh, n_d, f"{label}.dh", t)):
-        if blocks is None:
-            dhs.append(None)
-            continue
-        arr = []
-        for i, b in enumerate(blocks):
-            a = as_operator(b, f"{label}.dh[{k}][{i}]")
-            check_shape(a, hh[i].shape, f"{label}.dh[{k}][{i}]", f"same as {label}.h[{i}]")
-            check_hermitian(a, f"{label}.dh[{k}][{i}]")
-            arr.append(a)
-        dhs.append(arr)
+    dhs = [None if blocks is None else validate_onsite_derivatives(blocks, hh, f"{label}.dh[{k}]", f"{label}.h")
+           for k, blocks in enumerate(_derivative_lists(dh, n_d, f"{label}.dh", t))]
     dvs = []
     for k, blocks in enumerate(_derivative_lists(dv, n_d, f"{label}.dv", nv)):
         if blocks is None:

@@ -193,13 +193,21 @@ def validate_slab(
         md = _sequence_length(dh_slab, "dh_slab must be a sequence of M onsite blocks")
         if md != m:
             raise ValueError(f"dh_slab must have M = {m} blocks (one per slab layer), got {md}")
-        dh = []
-        for i, b in enumerate(dh_slab):
-            a = as_operator(b, f"dh_slab[{i}]")
-            check_shape(a, h[i].shape, f"dh_slab[{i}]", f"same as h_slab[{i}]")
-            check_hermitian(a, f"dh_slab[{i}]")
-            dh.append(a)
+        dh = validate_onsite_derivatives(dh_slab, h, "dh_slab", "h_slab")
     return h, v, dh
+
+
+def validate_onsite_derivatives(blocks: Sequence[object], h: Sequence[np.ndarray], name: str,
+                                h_name: str) -> list:
+    """Hermitian ∂h_i/∂θ blocks with the shapes of the onsite blocks ``h`` (dense or
+    ``scipy.sparse``); messages name ``name[i]`` and ``h_name[i]``."""
+    out = []
+    for i, b in enumerate(blocks):
+        a = as_operator(b, f"{name}[{i}]")
+        check_shape(a, h[i].shape, f"{name}[{i}]", f"same as {h_name}[{i}]")
+        check_hermitian(a, f"{name}[{i}]")
+        out.append(a)
+    return out
 
 
 def validate_dv_slab(dv_slab: Sequence[object] | None, v: Sequence[np.ndarray]) -> list[np.ndarray | None] | None:
