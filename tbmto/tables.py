@@ -74,6 +74,13 @@ def _float(v) -> float:
     return math.nan if v is None else float(v)
 
 
+def _transverse_mean(t_xx, t_yy):
+    """(G̃_xx + G̃_yy)/2, the damping of a precession of m about itself; G̃_xx where G̃_yy is
+    missing (files or tables written before the tensor existed)."""
+    t_xx, t_yy = np.asarray(t_xx, dtype=float), np.asarray(t_yy, dtype=float)
+    return np.where(np.isfinite(t_yy), 0.5 * (t_xx + t_yy), t_xx)
+
+
 def transport_record(data: dict, source: str = "<dict>") -> dict:
     """One ``transport`` table row from a parsed transport JSON.
 
@@ -130,9 +137,7 @@ def transport_record(data: dict, source: str = "<dict>") -> dict:
         "damping_T": t_xx,
         "damping_T_yy": t_yy,
         "damping_T_xy": _float(res.get("damping_T_xy")),
-        # a precession of m about itself: the mean of the two transverse components (G̃_xx for
-        # files written before the tensor existed)
-        "damping_T_mean": 0.5 * (t_xx + t_yy) if math.isfinite(t_yy) else t_xx,
+        "damping_T_mean": float(_transverse_mean(t_xx, t_yy)),
         "moment_muB": _float(res.get("moment_muB")),
         "n_modes_left": _float(res.get("n_modes_left")),
         "n_modes_right": _float(res.get("n_modes_right")),
@@ -330,6 +335,9 @@ def _fit_all(transport: pd.DataFrame, method: str, g: float, damping_from: str) 
         raise ValueError(f"damping_from must be 'par', 'perp' or 'average', got {damping_from!r}")
     if not (np.isfinite(g) and g > 0):
         raise ValueError(f"g must be a positive g factor, got {g!r}")
+    if "damping_T_mean" not in transport.columns:  # a table written before the damping tensor
+        yy = transport["damping_T_yy"] if "damping_T_yy" in transport.columns else np.nan
+        transport = transport.assign(damping_T_mean=_transverse_mean(transport["damping_T"], yy))
     fit_rows, summ_rows = [], []
     for _, grp in transport.groupby(["system", "soc"], sort=True):
         f, s = _fit_rows(grp, method, g, damping_from)

@@ -1,5 +1,6 @@
 """tbmto.parallel.kmap: order, serial fallback, MPI bitwise reproducibility."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -44,6 +45,23 @@ def test_two_ranks_bitwise_equal_to_one_rank():
     assert serial.startswith("size=1 ")
     assert parallel.startswith("size=2 ")
     assert serial.split(" ", 1)[1] == parallel.split(" ", 1)[1]
+
+
+@pytest.mark.mpi
+def test_nested_transport_two_ranks_bitwise_equal_to_one_rank(tmp_path, spin_split_cu):
+    """Nested lengths and the damping tensor through tbmto.transport.compute: the per-length
+    k sums are bitwise independent of the number of ranks."""
+    cu = Path(__file__).parent / "data" / "cu_rslmto.json"
+    mag = tmp_path / "magnet.json"
+    mag.write_text(json.dumps(spin_split_cu(json.loads(cu.read_text()))))
+    mpiexec = shutil.which("mpiexec")
+    assert mpiexec is not None, "mpiexec not on PATH: the mpich wheel is a declared dependency"
+    script = [str(SCRIPTS / "nested_transport.py"), str(cu), str(mag)]
+    serial = _run([sys.executable, *script]).strip()
+    parallel = _run([mpiexec, "-n", "2", sys.executable, *script]).strip()
+    assert serial.startswith("size=1 ") and parallel.startswith("size=2 ")
+    assert serial.split(" ", 1)[1] == parallel.split(" ", 1)[1]
+    assert serial.count("L") == 3
 
 
 @pytest.mark.mpi
