@@ -255,6 +255,7 @@ def _cmd_transport(args, parser) -> int:
         atoms, pots, kmesh=args.kmesh, soc=args.soc, damping=args.damping, comm=comm,
         progress=args.progress and rank == 0, lead_cache=args.lead_cache,
         soc_form=args.soc_form, kgrid=args.kgrid, lengths=args.lengths, memory_limit_gb=args.memory_limit_gb,
+        batched=args.batched,
     )
     wall = time.perf_counter() - t0
     if rank != 0:
@@ -449,6 +450,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--memory-limit-gb", dest="memory_limit_gb", type=_positive_float, default=None,
                    help="damping: most GiB of stored per-layer factors, beyond which they are recomputed "
                    "(default: keep all)")
+    t.add_argument("--batched", action=argparse.BooleanOptionalAction, default=None,
+                   help="solve chunks of k-points at once (G only; default: automatic for 1x1 cells without "
+                   "damping or --lengths)")
     t.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="progress bar over k")
     t.add_argument("--out", required=True, help="output JSON (with --lengths: a pattern containing {L})")
 

@@ -47,10 +47,15 @@ from tbmto.observables import conductance_per_area, gilbert_alpha, sharvin_condu
 from tbmto.potentials import Potentials, fcc_wigner_seitz_radius
 from tbmto.structure import REGION_SLAB, positive_int_pair
 
-__all__ = ["TransportResult", "KPointRecord", "compute", "DEFAULT_SOC_FORM"]
+__all__ = ["TransportResult", "KPointRecord", "compute", "DEFAULT_SOC_FORM", "BATCHED_MAX_N"]
 
 DEFAULT_SOC_FORM = "exact"
 """Default spin–orbit form of :func:`compute` (``transport.soc_form``)."""
+
+BATCHED_MAX_N = 36
+"""Largest principal-layer size (spin-orbitals) for which :func:`compute` uses the batched
+k∥ path by default: 1×1 fcc [001] (36) and [111] (18), measured 2.8–3.7× faster per k there
+(benchmarks/bench_batched.py); larger blocks were not measured and take the per-k path."""
 
 
 @dataclass
@@ -91,6 +96,8 @@ class TransportResult:
         Slab length L of this result (atomic layers).
     nested_lengths : list of int or None
         All lengths of the nested sweep this result came from (None: a single length).
+    batched : bool
+        Computed by the batched k∥ path (:func:`tbmto.wfm.batched.transmission_batched`).
     transmission_k, damping_k : list of float
         Per-k∥ Tr t t† and Re Tr ∂S†∂S (k order of :func:`tbmto.layers.kmesh`).
     timings : dict
@@ -136,6 +143,7 @@ class TransportResult:
     damping_axes: list[list[float]] | None = None
     slab_layers: int = 0
     nested_lengths: list[int] | None = None
+    batched: bool = False
 
     @property
     def conductance_per_area(self) -> float:
@@ -234,6 +242,7 @@ def compute(
     kgrid: str = "shifted",
     lengths: Sequence[int] | None = None,
     memory_limit_gb: float | None = None,
+    batched: bool | None = None,
 ) -> TransportResult | list[TransportResult]:
     """Landauer conductance (and the damping tensor) of a lead | slab | lead structure.
 
@@ -283,8 +292,14 @@ def compute(
         (:class:`tbmto.model.NestedMTOModel`, :func:`tbmto.wfm.smatrix_nested`). None: the
         whole slab, one result.
     memory_limit_gb : float, optional
-        With damping, keep at most this much of per-layer factors (n² + 2 n N_L complex per
+        With damping, keep at most this much of per-layer factors (1.5 n² + 2 n N_L complex per
         principal layer) and recompute the rest in the backward sweep (GiB; None: keep all).
+    batched : bool, optional
+        Solve chunks of k∥ at once with :func:`tbmto.wfm.batched.transmission_batched`
+        (Caroli formula, stacked numpy; G and channel counts only, equal to the per-k path to
+        ~1e−13 but not bitwise; the lead cache is not used). None (default): when there is no
+        damping, no ``lengths`` and the principal layers have ≤ ``BATCHED_MAX_N`` spin-orbitals
+        (1×1 cells, where the per-k path is dominated by fixed costs).
 
     Returns
     -------
@@ -292,7 +307,8 @@ def compute(
     """
     from tbmto.model import NestedMTOModel, transverse_axes
     from tbmto.parallel import kmap
-    from tbmto.wfm import LeadModeCache, LeadSolver, smatrix_nested
+    from tbmto.wfm import LeadModeCache, LeadSolver, LeadStats, smatrix_nested
+    from tbmto.wfm.batched import batch_size_for, stack_blocks, transmission_batched
 
     t_start = time.perf_counter()
     if not isinstance(atoms, Atoms):
@@ -363,7 +379,32 @@ def compute(
 
     ks = make_kmesh(model.trunk.layered.cell2d, (n1, n2), grid=kgrid)
     t0 = time.perf_counter()
-    recs = kmap(one_k, list(ks), comm=comm, progress=progress, desc="k-points")
+    n_max = 18 * max(len(a) for a in model.trunk.layered.pl_atoms)
+    if batched is None:
+        batched = not damping and lengths is None and n_max <= BATCHED_MAX_N
+    if batched and (damping or n_len > 1):
+        raise ValueError("batched=True computes G only for one length (no damping, no lengths)")
+
+    def one_chunk(chunk) -> list[KPointRecord]:
+        """Batched G of a chunk of k∥ (tbmto.wfm.batched; no ∂S, no lead modes objects)."""
+        ta = time.perf_counter()
+        blocks = [model.trunk.blocks(k) for k in chunk]
+        tb = time.perf_counter()
+        res = transmission_batched(*stack_blocks(blocks), 0.0)
+        tc = time.perf_counter()
+        return [KPointRecord(transmission=np.array([res.transmission[i]]), n_left=int(res.n_left[i]),
+                             n_right=np.array([res.n_right[i]]), damping=np.zeros((1, 0, 0)),
+                             assembly_s=(tb - ta) / len(chunk), wfm_s=(tc - tb) / len(chunk), leads=LeadStats())
+                for i in range(len(chunk))]
+
+    if batched:
+        # chunks fixed by the block size, not by the rank count: rank-independent results
+        bsz = batch_size_for(n_max)
+        chunks = [ks[i:i + bsz] for i in range(0, len(ks), bsz)]
+        recs = [r for part in kmap(one_chunk, chunks, comm=comm, progress=progress, desc="k-point batches")
+                for r in part]
+    else:
+        recs = kmap(one_k, list(ks), comm=comm, progress=progress, desc="k-points")
     t_loop = time.perf_counter() - t0
     nk = len(ks)
     trans = np.stack([r.transmission for r in recs])  # (nk, n_L)
@@ -417,6 +458,7 @@ def compute(
             pl_layers=model.trunk.layered.n_pl_layers,
             slab_layers=t.length,
             nested_lengths=list(lens) if lengths is not None else None,
+            batched=bool(batched),
             transmission_k=[float(x) for x in trans[:, c]],
             damping_k=[float(x) for x in dmp[:, c, 0, 0]] if damping else [],
             timings={

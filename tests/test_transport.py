@@ -422,3 +422,19 @@ def test_compute_errors(pot_cu, pot_mag):
     no_buffer = _stack("001", layers=2, comp={"Cu": 1.0}, lead_layers=0)
     with pytest.raises(ValueError, match="lead_layers"):
         compute(no_buffer, pot_cu, kmesh=(1, 1), progress=False)
+
+
+def test_batched_path_equals_per_k_path(pot_mag):
+    """1×1 cells without damping take the batched k∥ path by default (Caroli formula over
+    stacked blocks): same G, per-k transmissions and channel counts as the per-k S-matrix path."""
+    atoms = _stack("001", (1, 1), layers=4, comp={"Ni": 0.6, "Cu": 0.4}, seed=4, delta=0.05,
+                   magnetization=(0.3, 0.0, 1.0))
+    kw = dict(kmesh=(5, 4), soc=True, progress=False)
+    auto = compute(atoms, pot_mag, **kw)
+    per_k = compute(atoms, pot_mag, batched=False, **kw)
+    assert auto.batched and not per_k.batched
+    np.testing.assert_allclose(auto.transmission_k, per_k.transmission_k, rtol=1e-11, atol=1e-13)
+    assert (auto.n_modes_left, auto.n_modes_right) == (per_k.n_modes_left, per_k.n_modes_right)
+    assert not compute(atoms, pot_mag, damping=True, **kw).batched
+    with pytest.raises(ValueError, match="batched=True computes G only"):
+        compute(atoms, pot_mag, damping=True, batched=True, **kw)

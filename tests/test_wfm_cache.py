@@ -213,9 +213,10 @@ def test_transport_with_cache_is_bitwise_identical(tmp_path, pot_mag):
 
 
 def test_transport_identical_leads_one_lookup_per_k(tmp_path, pot_mag):
-    # even L: both leads have the same blocks at every k∥ → one lookup (as smatrix solves once)
+    # even L: both leads have the same blocks at every k∥ → one lookup (as smatrix solves once);
+    # the per-k path (a 1x1 cell without damping would otherwise be batched, without leads)
     atoms = build_stack("001", (1, 1), layers=2, lattice_constant=A, composition={"Ni": 1.0}, lead_layers=2)
-    kw = dict(kmesh=(2, 2), soc=True, progress=False)
+    kw = dict(kmesh=(2, 2), soc=True, progress=False, batched=False)
     ref = compute(atoms, pot_mag, **kw)
     cold = compute(atoms, pot_mag, lead_cache=tmp_path, **kw)
     warm = compute(atoms, pot_mag, lead_cache=tmp_path, **kw)
@@ -246,7 +247,7 @@ def test_cli_transport_lead_cache(tmp_path, pot_mag):
     cache = tmp_path / "cache" / "leads"
     common = ["transport", "--structure", os.fspath(s), "--potentials", *pots, "--kmesh", "2",
               "--magnetization", "perp", "--no-progress", "--linearisation", "band_centre",
-              "--soc-form", "orthogonal"]
+              "--soc-form", "orthogonal", "--no-batched"]
     assert main([*common, "--out", os.fspath(tmp_path / "a.json")]) == 0
     assert main([*common, "--lead-cache", os.fspath(cache), "--out", os.fspath(tmp_path / "b.json")]) == 0
     assert main([*common, "--lead-cache", os.fspath(cache), "--out", os.fspath(tmp_path / "c.json")]) == 0
