@@ -230,6 +230,45 @@ class _Tail:
     first: int  # window PL index of the first tail layer
     model: MTOModel
     atoms: Atoms  # the truncated stack
+    stop: int  # window PL index after the last tail layer (ideal buffer PLs beyond it are lead cells)
+
+
+_PROBE_K = np.array([0.3137, 0.1234, 0.0])
+"""A generic k∥ (1/Å) at which buffer and lead blocks are compared (:func:`_lead_like_buffer`)."""
+
+
+def _lead_like_buffer(model: MTOModel, first: int) -> int:
+    """Index of the first of the trailing PLs (> ``first``) that are cells of the ideal right
+    lead — onsite block and outgoing coupling equal to the lead's h_R, v_R to 1e−12 of their
+    scale at a generic k∥, and no θ dependence — or the number of PLs if there is none.
+
+    lead | … | cut | ideal cells | lead is the same system as lead | … | cut | lead with the
+    lead starting at the first ideal cell: the lead's self-energy and modes are unchanged and
+    only its reference plane moves, a unitary diagonal phase λ^q on its propagating modes that
+    leaves Tr t†t and Re Tr ∂S†∂S unchanged. Those cells need not be swept. With frozen
+    displacements the buffer PLs near the cut see displaced atoms through screening (their
+    blocks differ from the lead's) and with the screened SOC form θ enters the coupling into the
+    buffer: such PLs are kept."""
+    m = model.layered.n_pl
+    if model.terms.x is not None:
+        return m
+    b = model.blocks(_PROBE_K)
+    hr, vr = b.h_right, b.v_right
+    scale = max(1.0, float(np.max(np.abs(hr))), float(np.max(np.abs(vr))))
+
+    def same(x, ref):
+        return x.shape == ref.shape and float(np.max(np.abs(x - ref))) <= 1e-12 * scale
+
+    def rotated(q):
+        return any(np.any(d[q].data != 0) if scipy.sparse.issparse(d[q]) else np.any(d[q] != 0)
+                   for d in model.dh_site)
+
+    stop = m
+    for q in range(m - 1, first, -1):
+        if not (same(b.h_slab[q], hr) and same(b.v_slab[q + 1], vr)) or rotated(q):
+            break
+        stop = q
+    return stop
 
 
 def _window(trunc: Atoms, first_layer: int, n_pl: int) -> Atoms:
@@ -333,7 +372,8 @@ class NestedMTOModel:
                 if not np.array_equal(model.layered.pl_atoms[q - start] + off, lay.pl_atoms[q]):
                     raise RuntimeError(f"length {L}: principal layer {q} of the truncated stack differs "
                                        "from the trunk's (internal error)")
-            tails.append(_Tail(length=L, at=at, first=first, model=model, atoms=trunc))
+            tails.append(_Tail(length=L, at=at, first=first, model=model, atoms=trunc,
+                               stop=_lead_like_buffer(model, first)))
         n_trunk = max(t.at for t in tails)
         return cls(trunk, n_trunk, tails, tuple(int(L) for L in lengths))
 
@@ -363,18 +403,18 @@ class NestedMTOModel:
             else:
                 wb, wdh, wdv = t.model.blocks(k), [], []
             right = leads.modes(wb.h_right, wb.v_right, 0.0, name="right lead")
-            j = t.first
+            j, e = t.first, t.stop  # window PLs j … e−1; PL e on is the right lead
             tdv = []
             for x in wdv:
                 if x is None:
                     tdv.append(None)
                 else:
-                    tail_dv = list(x[j:])
+                    tail_dv = list(x[j:e + 1])
                     if t.at == 0:
                         tail_dv[0] = None
                     tdv.append(tail_dv)
-            branches.append(Branch(at=t.at, h=wb.h_slab[j:], v=wb.v_slab[j:], right=right,
-                                   dh=[x[j:] for x in wdh] if n_d else None, dv=tdv if n_d else None))
+            branches.append(Branch(at=t.at, h=wb.h_slab[j:e], v=wb.v_slab[j:e + 1], right=right,
+                                   dh=[x[j:e] for x in wdh] if n_d else None, dv=tdv if n_d else None))
         return dict(left=left, trunk_h=b.h_slab[:p], trunk_v=b.v_slab[:p],
                     trunk_dh=[x[:p] for x in dh] if n_d else None,
                     trunk_dv=[None if x is None else x[:p] for x in dv] if n_d else None,
