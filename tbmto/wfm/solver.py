@@ -46,6 +46,13 @@ backward substitution with the stored factors (O(n²) memory per layer; the coup
 terms use the states of two neighbouring layers, available in the same sweep). The
 lead couplings v_0, v_M and the leads themselves must not depend on θ (they enter
 Σ_L, Σ_R, A and B).
+
+Nested closures (:func:`smatrix_nested`): systems that share their first layers (a trunk)
+and differ only after a branch point share the forward sweep over the trunk; each is closed
+from the stored left-connected state by its own tail layers and right lead, and the states Ψ,
+Φ of all of them are back-propagated through the trunk together, one triangular solve with the
+right-hand sides of every active system per layer (:func:`smatrix_from_modes` is the case of
+one system and an empty trunk).
 """
 
 from __future__ import annotations
