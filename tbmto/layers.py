@@ -58,7 +58,7 @@ from tbmto.lmto.structure_constants import (
     Pairs,
     screened_pairs,
 )
-from tbmto.potentials import fcc_wigner_seitz_radius
+from tbmto.materials import wigner_seitz_radius
 
 __all__ = [
     "LayeredSystem",
@@ -493,7 +493,7 @@ def build_layered_system(
         ``layer_translation_angstrom``, ``lattice_constant_angstrom``). At least n_PL ideal
         lead layers (``lead_layers`` ≥ n_PL) must sit on each side of the slab.
     w : float, optional
-        Average Wigner–Seitz radius (Å); default fcc w = a (3/16π)^{1/3}.
+        Average Wigner–Seitz radius (Å); default that of the stack's lattice (info ``lattice``, fcc when absent), :func:`tbmto.materials.wigner_seitz_radius`.
     cutoff, cluster_radius : float, optional
         S^α pair range and screening-cluster radius (Å); defaults 2.85 w and 3.8 w
         (``tbmto.lmto.structure_constants.PAIR_CUTOFF_W``, ``PAIR_CLUSTER_RADIUS_W``).
@@ -520,7 +520,7 @@ def build_layered_system(
     d = float(_info(atoms, "layer_spacing_angstrom"))
     t = np.asarray(_info(atoms, "layer_translation_angstrom"), dtype=float)
     if w is None:
-        w = fcc_wigner_seitz_radius(a)
+        w = wigner_seitz_radius(a, atoms.info.get("lattice", "fcc"))
     if not (w > 0):
         raise ValueError(f"w must be > 0 Å, got {w!r}")
     cutoff = PAIR_CUTOFF_W * w if cutoff is None else float(cutoff)

@@ -14,6 +14,8 @@ the LSDA moment collapse, as in the seed's fcc-for-all-x study.
 
 from __future__ import annotations
 
+import math
+
 A_NI_FCC: float = 3.524
 """fcc Ni lattice constant (Å)."""
 
@@ -54,6 +56,32 @@ def vegard_lattice_constant(x_fe: float) -> float:
     if not 0.0 <= x_fe <= 1.0:
         raise ValueError(f"x_fe must lie in [0, 1], got {x_fe!r}")
     return (1.0 - x_fe) * A_NI_FCC + x_fe * A_FE_FCC
+
+
+LATTICES: tuple[str, ...] = ("fcc", "bcc")
+"""Cubic lattices of the structures and the ASA self-consistency."""
+
+_ATOMS_PER_CUBE = {"fcc": 4, "bcc": 2}
+
+
+def wigner_seitz_radius(lattice_constant: float, lattice: str = "fcc") -> float:
+    """Average Wigner–Seitz radius w = (3Ω/4π)^{1/3} of a monatomic cubic lattice (unit of a).
+
+    Ω = a³/4 for fcc (w = a (3/16π)^{1/3}) and a³/2 for bcc (w = a (3/8π)^{1/3}): the atomic
+    volume shared by every atom of the ASA (Andersen & Jepsen, PRL 53, 2571 (1984)).
+
+    Raises
+    ------
+    ValueError
+        For a non-positive lattice constant or an unknown lattice.
+    """
+    if lattice not in _ATOMS_PER_CUBE:
+        raise ValueError(f"lattice must be one of {list(LATTICES)}, got {lattice!r}")
+    if not (isinstance(lattice_constant, (int, float)) or hasattr(lattice_constant, "__float__")) \
+            or not float(lattice_constant) > 0:
+        raise ValueError(f"lattice_constant must be > 0, got {lattice_constant!r}")
+    omega = float(lattice_constant) ** 3 / _ATOMS_PER_CUBE[lattice]
+    return (3.0 * omega / (4.0 * math.pi)) ** (1.0 / 3.0)
 
 
 def atomic_number(symbol: str) -> int:

@@ -36,7 +36,8 @@ from ase import Atoms
 from tbmto.layers import HamiltonianBlocks, LayeredSystem, build_layered_system
 from tbmto.lmto.structure_constants import PAIR_CLUSTER_RADIUS_W, SCREENING_ALPHA
 from tbmto.onsite import OnsiteTerms, onsite_terms
-from tbmto.potentials import Potentials, fcc_wigner_seitz_radius
+from tbmto.potentials import Potentials
+from tbmto.materials import wigner_seitz_radius
 from tbmto.structure import REGION_LEFT, REGION_SLAB, truncate
 from tbmto.wfm import Branch, LeadSolver
 
@@ -333,7 +334,7 @@ class NestedMTOModel:
         region = np.asarray(atoms.arrays["region"])
         symbols = atoms.get_chemical_symbols()
         lmin = int(layer.min())
-        wsr = fcc_wigner_seitz_radius(float(atoms.info["lattice_constant_angstrom"])) if w is None else w
+        wsr = wigner_seitz_radius(float(atoms.info["lattice_constant_angstrom"]), atoms.info.get("lattice", "fcc")) if w is None else w
         r_cl = max(PAIR_CLUSTER_RADIUS_W * wsr, cutoff or 0.0) if cluster_radius is None else cluster_radius
         slab_layers = int(atoms.info.get("slab_layers", layer[np.asarray(atoms.arrays["region"]) == REGION_SLAB].max() + 1))
         displaced = "ideal_positions" in atoms.arrays and bool(

@@ -50,7 +50,6 @@ __all__ = [
     "SpeciesPotential",
     "Potentials",
     "load",
-    "fcc_wigner_seitz_radius",
 ]
 
 LINEARISATIONS = ("fermi", "band_centre")
@@ -59,13 +58,6 @@ BOHR_ANGSTROM = 0.529177210903
 """1 bohr in Å (CODATA 2018)."""
 
 _SPINS = ("up", "down")
-
-
-def fcc_wigner_seitz_radius(lattice_constant: float) -> float:
-    """Average Wigner–Seitz radius of fcc, w = a (3/(16π))^{1/3} (same unit as a)."""
-    if not lattice_constant > 0:
-        raise ValueError(f"lattice_constant must be > 0, got {lattice_constant!r}")
-    return float(lattice_constant) * (3.0 / (16.0 * math.pi)) ** (1.0 / 3.0)
 
 
 @dataclass(frozen=True)

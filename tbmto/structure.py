@@ -1,6 +1,7 @@
 """Lead | slab | lead structures for the transport calculations (ase, lengths in Å).
 
-An fcc crystal is stacked along the transport direction +z as a sequence of atomic layers:
+An fcc or bcc crystal is stacked along the transport direction +z as a sequence of atomic layers
+(fcc unless ``lattice="bcc"``):
 
 * ``direction="001"``: cubic axes x = [100], y = [010], z = [001]; square in-plane primitive
   cell a₁ = (a/2, a/2, 0), a₂ = (−a/2, a/2, 0) (|a₁| = a/√2), layer spacing d = a/2, ABAB
@@ -9,7 +10,13 @@ An fcc crystal is stacked along the transport direction +z as a sequence of atom
   a₁ = (a/√2)(1, 0, 0), a₂ = (a/√2)(−1/2, √3/2, 0), layer spacing d = a/√3, ABC stacking
   with δ = (a₁ + 2a₂)/3.
 
-In both cases layer ℓ+1 is layer ℓ translated by t = δ + d ẑ (modulo in-plane lattice vectors,
+* bcc ``direction="001"``: x = [100], y = [010]; square in-plane cell a₁ = (a, 0, 0),
+  a₂ = (0, a, 0), d = a/2, δ = (a₁ + a₂)/2 (the body centre).
+* bcc ``direction="110"``: x ∥ [001], y ∥ [1−10], z ∥ [110]; centred-rectangular (110) plane
+  with a₁ = a[001] = (a, 0, 0), a₂ = (a/2)[1−11] = (a/2, a/√2, 0), d = a/√2, δ = a₁/2
+  (the translation (a/2)[111] between neighbouring (110) planes).
+
+In every case layer ℓ+1 is layer ℓ translated by t = δ + d ẑ (modulo in-plane lattice vectors,
 positions are wrapped into the lateral cell). A lateral m × n supercell of the primitive
 in-plane cell is used; the lateral area A = |A₁ × A₂| with A₁ = m a₁, A₂ = n a₂.
 
@@ -76,6 +83,9 @@ __all__ = [
 DIRECTIONS: tuple[str, ...] = ("001", "111")
 """Allowed transport directions of the fcc stack."""
 
+LATTICE_DIRECTIONS: dict[str, tuple[str, ...]] = {"fcc": DIRECTIONS, "bcc": ("001", "110")}
+"""Allowed transport directions per cubic lattice."""
+
 REGION_LEFT, REGION_SLAB, REGION_RIGHT = 0, 1, 2
 
 _INFO_KEY = "tbmto_info"
@@ -88,8 +98,15 @@ def _wrap_unit(frac: np.ndarray) -> np.ndarray:
     return out
 
 
-def _primitive(direction: str, a: float) -> tuple[np.ndarray, np.ndarray, float]:
+def _primitive(direction: str, a: float, lattice: str = "fcc") -> tuple[np.ndarray, np.ndarray, float]:
     """In-plane primitive vectors (2, 3), fractional stacking offset (2,), layer spacing (Å)."""
+    if lattice == "bcc":
+        if direction == "001":  # square a × a, layer spacing a/2, body centre above the middle
+            return np.array([[a, 0.0, 0.0], [0.0, a, 0.0]]), np.array([0.5, 0.5]), a / 2
+        if direction == "110":  # x ∥ [001], y ∥ [1−10], z ∥ [110]: a₁ = a[001], a₂ = (a/2)[1−11]
+            cell = np.array([[a, 0.0, 0.0], [a / 2, a / math.sqrt(2.0), 0.0]])
+            return cell, np.array([0.5, 0.0]), a / math.sqrt(2.0)
+        raise ValueError(f"direction must be one of {LATTICE_DIRECTIONS['bcc']} for bcc, got {direction!r}")
     if direction == "001":
         cell = np.array([[a / 2, a / 2, 0.0], [-a / 2, a / 2, 0.0]])
         return cell, np.array([0.5, 0.5]), a / 2
@@ -100,10 +117,12 @@ def _primitive(direction: str, a: float) -> tuple[np.ndarray, np.ndarray, float]
     raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
 
 
-def _check_direction(direction: str) -> str:
+def _check_direction(direction: str, lattice: str = "fcc") -> str:
+    if lattice not in LATTICE_DIRECTIONS:
+        raise ValueError(f"lattice must be one of {list(LATTICE_DIRECTIONS)}, got {lattice!r}")
     direction = str(direction)
-    if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    if direction not in LATTICE_DIRECTIONS[lattice]:
+        raise ValueError(f"direction must be one of {LATTICE_DIRECTIONS[lattice]} for {lattice}, got {direction!r}")
     return direction
 
 
@@ -119,35 +138,38 @@ def positive_int_pair(value: Sequence[int], name: str) -> tuple[int, int]:
     return int(m), int(n)
 
 
-def lateral_cell(direction: str, lattice_constant: float, supercell: Sequence[int] = (1, 1)) -> np.ndarray:
-    """Lateral supercell vectors of the fcc stack.
+def lateral_cell(direction: str, lattice_constant: float, supercell: Sequence[int] = (1, 1),
+                 lattice: str = "fcc") -> np.ndarray:
+    """Lateral supercell vectors of the stack.
 
     Parameters
     ----------
-    direction : {"001", "111"}
-        Transport direction.
+    direction : str
+        Transport direction: fcc "001" | "111", bcc "001" | "110".
     lattice_constant : float
-        Cubic fcc lattice constant a (Å).
+        Cubic lattice constant a (Å).
     supercell : (int, int)
         Multiples (m, n) of the primitive in-plane vectors.
+    lattice : {"fcc", "bcc"}
+        Cubic lattice.
 
     Returns
     -------
     numpy.ndarray
         (2, 3) rows A₁ = m a₁, A₂ = n a₂ in Å.
     """
-    direction = _check_direction(direction)
+    direction = _check_direction(direction, lattice)
     m, n = positive_int_pair(supercell, "supercell")
     if not lattice_constant > 0:
         raise ValueError(f"lattice_constant must be > 0 Å, got {lattice_constant!r}")
-    cell, _, _ = _primitive(direction, float(lattice_constant))
+    cell, _, _ = _primitive(direction, float(lattice_constant), lattice)
     return cell * np.array([[m], [n]], dtype=float)
 
 
-def layer_translation(direction: str, lattice_constant: float) -> np.ndarray:
+def layer_translation(direction: str, lattice_constant: float, lattice: str = "fcc") -> np.ndarray:
     """Translation t = δ + d ẑ (Å) mapping atomic layer ℓ onto layer ℓ + 1 of the ideal crystal."""
-    direction = _check_direction(direction)
-    cell, frac, d = _primitive(direction, float(lattice_constant))
+    direction = _check_direction(direction, lattice)
+    cell, frac, d = _primitive(direction, float(lattice_constant), lattice)
     t = frac @ cell
     t[2] = d
     return t
@@ -304,13 +326,15 @@ def build_stack(
     lead_layers: int = 4,
     system: str | None = None,
     nested_lengths: Sequence[int] | None = None,
+    lattice: str = "fcc",
 ) -> Atoms:
-    """Build a lead | slab | lead fcc stack along +z.
+    """Build a lead | slab | lead fcc or bcc stack along +z.
 
     Parameters
     ----------
-    direction : {"001", "111"}
-        Transport direction (see the module docstring for the lab frame).
+    direction : str
+        Transport direction: fcc "001" | "111", bcc "001" | "110" (see the module docstring
+        for the lab frame).
     supercell : (int, int)
         Lateral m × n supercell of the primitive in-plane cell.
     layers : int
@@ -342,6 +366,8 @@ def build_stack(
         Brataas, Tserkovnyak, Bauer & Kelly, arXiv:1108.0385, Sec. IV A), so that
         ``truncate(atoms, Lᵢ)`` is the stack of length Lᵢ. None (default): the whole slab is one
         draw from :func:`slab_rng`, as without this option.
+    lattice : {"fcc", "bcc"}
+        Cubic lattice of slab, buffers and leads (one lattice constant for all).
 
     Returns
     -------
@@ -360,7 +386,7 @@ def build_stack(
         summing to 1, delta < 0, negative lead_layers/seed/config, a zero magnetisation or
         nested_lengths that are not strictly increasing positive ints ending with ``layers``.
     """
-    direction = _check_direction(direction)
+    direction = _check_direction(direction, lattice)
     m, n = positive_int_pair(supercell, "supercell")
     if isinstance(layers, bool) or not isinstance(layers, (int, np.integer)) or layers < 1:
         raise ValueError(f"layers must be an integer >= 1, got {layers!r}")
@@ -381,7 +407,7 @@ def build_stack(
     a = float(lattice_constant)
     sysname = _system_name(system, comp)
 
-    prim, frac, d = _primitive(direction, a)
+    prim, frac, d = _primitive(direction, a, lattice)
     cell2d = prim * np.array([[m], [n]], dtype=float)
     i1, i2 = np.meshgrid(np.arange(m), np.arange(n), indexing="ij")
     grid = np.stack([i1.ravel(), i2.ravel()], axis=1).astype(float)  # (m n, 2)
@@ -425,6 +451,7 @@ def build_stack(
     t = frac @ prim
     atoms.info.update(
         direction=direction,
+        lattice=lattice,
         supercell=[m, n],
         lattice_constant_angstrom=a,
         layer_spacing_angstrom=d,

@@ -44,7 +44,8 @@ from ase import Atoms
 from tbmto.layers import KGRIDS, LayeredSystem, kmesh as make_kmesh
 from tbmto.onsite import SOC_FORMS
 from tbmto.observables import conductance_per_area, gilbert_alpha, sharvin_conductance_per_area
-from tbmto.potentials import Potentials, fcc_wigner_seitz_radius
+from tbmto.potentials import Potentials
+from tbmto.materials import wigner_seitz_radius
 from tbmto.structure import REGION_SLAB, positive_int_pair
 
 __all__ = ["TransportResult", "KPointRecord", "compute", "DEFAULT_SOC_FORM", "BATCHED_MAX_N"]
@@ -106,7 +107,7 @@ class TransportResult:
         ``assembly_s_per_k`` (Bloch sums + blocks, mean),
         ``wfm_s_per_k`` (mean), ``k_loop_s``.
     wigner_seitz_radius_angstrom : float
-        Average WS radius w = a (3/16π)^{1/3} used for S^α (Å).
+        Average Wigner–Seitz radius of the stack's lattice used for S^α (Å; fcc a (3/16π)^{1/3}, bcc a (3/8π)^{1/3}).
     lead_cache : dict or None
         With a lead-mode cache (:class:`tbmto.wfm.LeadModeCache`): ``directory`` (str or
         None), ``lookups`` (one per distinct lead per k∥, summed over k and ranks), ``hits``
@@ -346,7 +347,7 @@ def compute(
     m = m / np.linalg.norm(m, axis=1, keepdims=True)
     slab = region == REGION_SLAB
 
-    w = fcc_wigner_seitz_radius(a_struct)
+    w = wigner_seitz_radius(a_struct, atoms.info.get("lattice", "fcc"))
     if layered is not None:
         if not isinstance(layered, LayeredSystem):
             raise ValueError(f"layered must be a LayeredSystem, got {type(layered).__name__}")

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tbmto.potentials import BOHR_ANGSTROM, fcc_wigner_seitz_radius, load
+from tbmto.materials import wigner_seitz_radius
+from tbmto.potentials import BOHR_ANGSTROM, load
 
 CU = Path(__file__).parent / "data" / "cu_rslmto.json"
 
@@ -30,7 +31,7 @@ def test_cu_reference_file():
     assert cu.moment_muB == 0.0 and cu.concentration == 1.0 and cu.source == str(CU)
     # the file's w is the fcc average WS radius of its lattice constant
     assert pot.wigner_seitz_radius_bohr == pytest.approx(
-        fcc_wigner_seitz_radius(3.614) / BOHR_ANGSTROM, abs=1e-3)
+        wigner_seitz_radius(3.614, "fcc") / BOHR_ANGSTROM, abs=1e-3)
     assert pot.wigner_seitz_radius_angstrom == pytest.approx(2.669 * 0.529177210903)
 
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import __version__
-from ..materials import atomic_number, vegard_lattice_constant
+from ..materials import atomic_number, vegard_lattice_constant, wigner_seitz_radius
 from .atom import _anderson
 from .bands import band_moments, diagonalise, fermi_level, structure_constants_k
 from .io import FORMAT
@@ -79,12 +79,6 @@ class Geometry:
     w_angstrom: float
 
 
-def wigner_seitz_radius(lattice: str, a: float) -> float:
-    """Average Wigner–Seitz radius w = (3Ω/4π)^{1/3} (Å) for fcc (Ω = a³/4) or bcc (a³/2)."""
-    omega = a**3 / (4.0 if lattice == "fcc" else 2.0)
-    return (3.0 * omega / (4.0 * np.pi)) ** (1.0 / 3.0)
-
-
 def primitive_geometry(lattice: str, a: float) -> Geometry:
     """One-site primitive fcc or bcc cell."""
     if lattice == "fcc":
@@ -92,7 +86,7 @@ def primitive_geometry(lattice: str, a: float) -> Geometry:
     else:
         cell = 0.5 * a * np.array([[-1.0, 1, 1], [1, -1, 1], [1, 1, -1]])
     return Geometry(cell=cell, positions=np.zeros((1, 3)), site_species=np.zeros(1, int),
-                    lattice_constant=a, w_angstrom=wigner_seitz_radius(lattice, a))
+                    lattice_constant=a, w_angstrom=wigner_seitz_radius(a, lattice))
 
 
 def alloy_geometry(a: float, n_fe: int, seed: int, reps: int = ALLOY_SUPERCELL) -> Geometry:
@@ -105,7 +99,7 @@ def alloy_geometry(a: float, n_fe: int, seed: int, reps: int = ALLOY_SUPERCELL) 
     species = np.zeros(nsite, int)
     species[rng.choice(nsite, size=n_fe, replace=False)] = 1
     return Geometry(cell=np.eye(3) * reps * a, positions=pos, site_species=species,
-                    lattice_constant=a, w_angstrom=wigner_seitz_radius("fcc", a))
+                    lattice_constant=a, w_angstrom=wigner_seitz_radius(a, "fcc"))
 
 
 @dataclass
@@ -209,7 +203,7 @@ def _validate(system: str, lattice: str, a, x, kmesh, smearing_Ry, max_iter, tol
         if x is not None:
             raise ValueError(f"x is only meaningful for the alloy 'NiFe', not for {system!r}")
     if a is not None:
-        w_bohr = wigner_seitz_radius(lattice, float(a)) / BOHR_ANGSTROM
+        w_bohr = wigner_seitz_radius(float(a), lattice) / BOHR_ANGSTROM
         if not np.isfinite(a) or not 1.8 <= w_bohr <= 6.0:
             raise ValueError(f"a = {a!r} Å gives w = {w_bohr:.3f} bohr outside the sensible "
                              f"range 1.8–6.0 bohr for {lattice}")
