@@ -6,7 +6,7 @@ solver (:mod:`tbmto.wfm`) sits one object per structure and magnetisation: an
 on-site terms P^α(E) (and the screened SOC terms) of every atom, and returns per k∥ the
 blocks of H = S^α(k∥) − P^α (Andersen & Jepsen, PRL 53, 2571 (1984)) with
 :meth:`MTOModel.blocks`, and their derivatives with respect to a rigid rotation θ_d of the
-slab moments about each of the axes ê_d with :meth:`MTOModel.derivatives` (∂H/∂θ_d =
+slab moments about each of the axes ê_d with :meth:`MTOModel.blocks_and_derivatives` (∂H/∂θ_d =
 −∂P^α/∂θ_d on site; the screened SOC form also has coupling derivatives).
 
 :class:`NestedMTOModel` describes the structures of several nested slab lengths L₁ < … < Lₙ
@@ -204,21 +204,17 @@ class MTOModel:
 
     def blocks_and_derivatives(self, k) -> tuple[HamiltonianBlocks, list, list]:
         """H blocks at k∥ and, per axis d, ∂h_i/∂θ_d (list of M blocks) and ∂v_i/∂θ_d (list of
-        M + 1 blocks or None; None for the whole list when the couplings do not depend on θ)."""
+        M + 1 blocks or None; None for the whole list when the couplings do not depend on θ);
+        empty lists without rotation axes."""
         lay, t = self.layered, self.terms
+        if not self.dterms or t.x is None:  # ∂H/∂θ = −∂P^α/∂θ on site
+            return self.blocks(k), list(self.dh_site), [None] * len(self.dh_site)
         scalar = lay.hamiltonian_blocks(k, t.p, t.p[lay.left_lead_atoms], t.p[lay.right_lead_atoms])
         dh, dv = [], []
-        b = scalar
-        for dt, dh_site in zip(self.dterms, self.dh_site):  # ∂H/∂θ = −∂P^α/∂θ on site
-            if t.x is None:
-                dh.append(dh_site)
-                dv.append(None)
-            else:
-                b, dhd, dvd = lay.screened_soc_blocks(scalar, t.x, t.a, dh_site, dt.dx, dt.da)
-                dh.append(dhd)
-                dv.append(dvd)
-        if t.x is not None and not self.dterms:
-            b = lay.screened_soc_blocks(scalar, t.x, t.a)[0]
+        for dt, dh_site in zip(self.dterms, self.dh_site):
+            b, dhd, dvd = lay.screened_soc_blocks(scalar, t.x, t.a, dh_site, dt.dx, dt.da)
+            dh.append(dhd)
+            dv.append(dvd)
         return b, dh, dv
 
 
@@ -336,7 +332,7 @@ class NestedMTOModel:
         lmin = int(layer.min())
         wsr = wigner_seitz_radius(float(atoms.info["lattice_constant_angstrom"]), atoms.info.get("lattice", "fcc")) if w is None else w
         r_cl = max(PAIR_CLUSTER_RADIUS_W * wsr, cutoff or 0.0) if cluster_radius is None else cluster_radius
-        slab_layers = int(atoms.info.get("slab_layers", layer[np.asarray(atoms.arrays["region"]) == REGION_SLAB].max() + 1))
+        slab_layers = int(np.unique(layer[region == REGION_SLAB]).size)
         displaced = "ideal_positions" in atoms.arrays and bool(
             np.any(atoms.positions != atoms.arrays["ideal_positions"]))
         reach = int(math.floor(r_cl / d)) if displaced else 0  # layers whose clusters see the cut
@@ -390,19 +386,11 @@ class NestedMTOModel:
         """
         n_d = self.trunk.n_derivatives
         p = self.n_trunk
-        if n_d:
-            b, dh, dv = self.trunk.blocks_and_derivatives(k)
-        else:
-            b, dh, dv = self.trunk.blocks(k), [], []
+        b, dh, dv = self.trunk.blocks_and_derivatives(k)
         left = leads.modes(b.h_left, b.v_left, 0.0, name="left lead")
         branches = []
         for t in self.tails:
-            if t.model is self.trunk:
-                wb, wdh, wdv = b, dh, dv
-            elif n_d:
-                wb, wdh, wdv = t.model.blocks_and_derivatives(k)
-            else:
-                wb, wdh, wdv = t.model.blocks(k), [], []
+            wb, wdh, wdv = (b, dh, dv) if t.model is self.trunk else t.model.blocks_and_derivatives(k)
             right = leads.modes(wb.h_right, wb.v_right, 0.0, name="right lead")
             j, e = t.first, t.stop  # window PLs j … e−1; PL e on is the right lead
             tdv = []

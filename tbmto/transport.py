@@ -379,7 +379,6 @@ def compute(
             assembly_s=tb - ta - leads.stats.seconds, wfm_s=tc - tb + leads.stats.seconds, leads=leads.stats)
 
     ks = make_kmesh(model.trunk.layered.cell2d, (n1, n2), grid=kgrid)
-    t0 = time.perf_counter()
     n_max = 18 * max(len(a) for a in model.trunk.layered.pl_atoms)
     if batched is None:
         batched = not damping and lengths is None and n_max <= BATCHED_MAX_N
@@ -398,6 +397,7 @@ def compute(
                              assembly_s=(tb - ta) / len(chunk), wfm_s=(tc - tb) / len(chunk), leads=LeadStats())
                 for i in range(len(chunk))]
 
+    t0 = time.perf_counter()
     if batched:
         # chunks fixed by the block size, not by the rank count: rank-independent results
         bsz = batch_size_for(n_max)

@@ -479,9 +479,19 @@ def _result(s, n_l, n_r, left, right, ds) -> SMatrixResult:
     return res
 
 
-def _stored_bytes(h: list, n_l: int) -> int:
-    """Bytes of the per-layer factors kept for the backward sweep: (n² + 2 n n_L) complex."""
-    return int(sum(16 * (b.shape[0] ** 2 + 2 * b.shape[0] * n_l) for b in h))
+def _stored_bytes(h: list, couplings: list, n_l: int) -> int:
+    """Bytes of the per-layer records kept for the backward sweep, 16 (n² + 2 n n_L + n g)
+    per layer: the LU factors, y and yt, and g v for the next coupling (g = |R| columns of
+    g[:, R] for a coupling with |R| non-zero rows, all its columns for a dense one)."""
+    total = 0
+    for i, b in enumerate(h):
+        n = b.shape[0]
+        g = 0
+        if i + 1 < len(couplings):
+            c = couplings[i + 1]
+            g = c.v.shape[1] if c.cols is None else c.rows.size
+        total += 16 * (n * n + 2 * n * n_l + n * g)
+    return int(total)
 
 
 def _engine(left: LeadModes, h_tr, v_tr, dh_tr, dv_tr, branches, n_d: int, memory_limit_bytes) -> list[SMatrixResult]:
@@ -499,7 +509,7 @@ def _engine(left: LeadModes, h_tr, v_tr, dh_tr, dv_tr, branches, n_d: int, memor
         by_at.setdefault(branches[b][0].at, []).append(b)
     depth = max((br.at for br, *_ in branches), default=0)  # trunk layers any branch needs
     stride = p + 1
-    if keep and memory_limit_bytes is not None and _stored_bytes(h_tr[:depth], n_l) > memory_limit_bytes:
+    if keep and memory_limit_bytes is not None and _stored_bytes(h_tr[:depth], c_tr, n_l) > memory_limit_bytes:
         stride = max(1, math.isqrt(max(depth, 1)))  # √M anchors + √M recomputed layers
 
     results: list[SMatrixResult | None] = [None] * len(branches)
@@ -576,11 +586,9 @@ def _engine(left: LeadModes, h_tr, v_tr, dh_tr, dv_tr, branches, n_d: int, memor
                     prev = _step(e, h_tr[j], prev, c_tr[j] if j else None, lt, next_coupling=nxt)
                     seg[j] = prev
                 rec = seg[i]
-            ds_terms = []
             if active:
-                psi_n, phit_n = psi, phit
+                psi_n, phit_n = psi, phit  # states on layer i+1, for the coupling terms below
                 psi, phit = _back(rec, c_tr[i + 1], psi_n, phit_n, n_l, [entry[b][4] + n_l for b in active])
-                ds_terms.append((psi_n, phit_n))
             new = by_at.get(i + 1, [])
             if new:
                 add_psi = [entry[b][0] for b in new]
@@ -602,8 +610,8 @@ def _engine(left: LeadModes, h_tr, v_tr, dh_tr, dv_tr, branches, n_d: int, memor
                         ds[d] += phit[:, sl].T @ dh_psi[d][:, sl]
                     if idx < n_active_old and dv_tr[d] is not None and dv_tr[d][i + 1] is not None:
                         dvi = dv_tr[d][i + 1]
-                        pn, qn = ds_terms[0]
-                        ds[d] += phit[:, sl].T @ (dvi @ pn[:, sl]) + qn[:, sl].T @ (dvi.conj().T @ psi[:, sl])
+                        ds[d] += (phit[:, sl].T @ (dvi @ psi_n[:, sl])
+                                  + phit_n[:, sl].T @ (dvi.conj().T @ psi[:, sl]))
                 off += w
             if i not in stored:
                 seg.pop(i, None)
@@ -699,8 +707,9 @@ def smatrix_nested(
     derivatives : int
         Number n_d ≥ 0 of parameters θ_d (0: S only).
     memory_limit_bytes : float, optional
-        With derivatives, the backward sweep needs the trunk factors: (n_i² + 2 n_i N_L)
-        complex numbers (16 bytes each) per trunk layer. When their total exceeds this limit,
+        With derivatives, the backward sweep needs the trunk records: (n_i² + 2 n_i N_L + n_i |R_i|)
+        complex numbers (16 bytes each) per trunk layer, |R_i| the non-zero rows of the coupling
+        to the next layer (its width for a dense one). When their total exceeds this limit,
         only √P anchor layers are kept and the factors between anchors are recomputed during
         the backward sweep (one extra forward sweep; results identical to round-off).
         None: keep everything.
