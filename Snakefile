@@ -11,9 +11,9 @@ docs/configuration.md.
 
 import os
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
-from tbmto.config import expand_plan, validate_config
+from tbmto.config import expand_plan
 
 min_version("8.0")
 
@@ -24,14 +24,12 @@ if not workflow.overwrite_configfiles:
     configfile: os.path.join(workflow.basedir, "configs", "default.yaml")
 
 
-# Readable errors first (key, bad value, allowed values), then snakemake's own validation
-# against the same schema (which also fills the defaults).
-_validated = validate_config(config)
-validate(config, schema="configs/schema.yaml")
-config.clear()
-config.update(_validated)
-
+# One validation (tbmto.config.expand_plan: the schema with readable errors naming the key, the
+# bad value and what is allowed, plus the checks a schema cannot express); the plan is the one
+# authority for systems, paths and table metadata from here on.
 PLAN = expand_plan(config)
+config.clear()
+config.update(PLAN.config)
 ROOT = PLAN.root
 LOGS = PLAN.logs_dir
 
@@ -48,6 +46,7 @@ wildcard_constraints:
 
 localrules:
     all,
+    plan,
     fit,
     figure,
 
@@ -64,6 +63,7 @@ rule all:
         PLAN.figure_files(),
 
 
+include: "workflow/rules/plan.smk"
 include: "workflow/rules/potentials.smk"
 include: "workflow/rules/structures.smk"
 include: "workflow/rules/transport.smk"

@@ -34,7 +34,8 @@ import os
 import numpy as np
 import pandas as pd
 
-from tbmto.tables import atomic_write, summary_table
+from tbmto.io import atomic_write
+from tbmto.tables import summary_table
 
 SEED = {"rho_avg_uohm_cm": (3.5, 0.15), "amr": (0.19, 0.01), "alpha": (0.0046, 0.0001)}
 COLS = ["point", "setting", "study", "direction", "supercell", "kmesh", "k_1x1_equivalent",

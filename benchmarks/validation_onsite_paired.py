@@ -27,7 +27,8 @@ import os
 import numpy as np
 import pandas as pd
 
-from tbmto.tables import atomic_write, summary_table
+from tbmto.io import atomic_write
+from tbmto.tables import summary_table
 
 OUT = "results/validation"
 HEADLINE = os.path.join(OUT, "permalloy_headline.csv")

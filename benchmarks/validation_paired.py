@@ -20,7 +20,7 @@ import sys
 import numpy as np
 import pandas as pd
 
-from tbmto.tables import atomic_write
+from tbmto.io import atomic_write
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from validation_common import two_point_rho  # noqa: E402

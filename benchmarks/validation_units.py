@@ -14,7 +14,8 @@ import sys
 import numpy as np
 
 from tbmto.observables import E2_OVER_H_SIEMENS
-from tbmto.tables import TRANSPORT_FORMAT, summary_table, transport_record
+from tbmto.io import TRANSPORT_FORMAT
+from tbmto.tables import summary_table, transport_record
 
 A_LAT = 3.548
 AREA_NM2 = 4 * A_LAT**2 / 2 / 100.0          # 2×2 supercell of the a/√2 square cell
@@ -32,13 +33,16 @@ def records():
             for m, rho in RHO.items():
                 ra = RA0 * (1 + 0.01 * eps) + rho * 1e-8 * L * D_M
                 g = AREA_NM2 * 1e-18 / ra / E2_OVER_H_SIEMENS
+                plan_row = {"system": "syn", "scan": "syn", "kind": "alloy", "x": 0.2, "x_Fe": 0.2,
+                            "delta_angstrom": 0.0, "lattice_constant_angstrom": A_LAT,
+                            "layer_spacing_angstrom": A_LAT / 2, "direction": "001",
+                            "L_layers": L, "config": c, "magnetization": m, "soc": True}
                 data = {"format": TRANSPORT_FORMAT,
-                        "meta": {"system": "syn", "L_layers": L, "config": c, "direction": "001",
-                                 "lattice_constant_angstrom": A_LAT, "kind": "alloy", "x": 0.2, "x_fe": 0.2},
-                        "inputs": {"magnetization_label": m, "soc": True},
+                        "inputs": {"magnetization_label": m, "soc": True, "soc_form": "exact",
+                                   "linearisation": "fermi", "kgrid": "shifted"},
                         "result": {"G_e2h": g, "area_nm2": AREA_NM2, "damping_T": T0 + 0.1 * eps + DT_DL * L,
-                                   "moment_muB": DM_DL * L, "n_k": 1, "seconds": 0.0}}
-                rows.append(transport_record(data))
+                                   "moment_muB": DM_DL * L, "n_k": 1, "seconds": 0.0, "slab_layers": L}}
+                rows.append(transport_record(data, plan_row))
     return rows
 
 

@@ -1,20 +1,23 @@
-"""The ``tbmto`` command line: ``scf``, ``build``, ``transport``, ``fit``, ``plot``, ``run``.
+"""The ``tbmto`` command line: ``scf``, ``build``, ``transport``, ``plan``, ``fit``, ``plot``, ``run``.
 
 Every Snakemake rule calls one of these subcommands (rules hold no physics); the same steps are
-importable from :mod:`tbmto` for notebooks. Every output is written atomically (temporary file in
-the target directory + ``os.replace``), so an interrupted job never leaves a half-written file.
+importable from :mod:`tbmto` for notebooks. Every output is written atomically
+(:func:`tbmto.io.atomic_write`), so an interrupted job never leaves a half-written file.
 Bad options exit with status 2 and a message naming the option; run ``tbmto <cmd> --help``.
 
 Examples
 --------
 ::
 
-    tbmto scf --system NiFe --a 3.548 --x 0.2 --out pots/NiFe.json
-    tbmto scf --system Cu --a 3.548 --out pots/Cu.json
+    tbmto scf --composition Ni=0.8,Fe=0.2 --a 3.548 --out pots/Py.json
+    tbmto scf --composition Cu --a 3.548 --out pots/Cu.json
+    tbmto scf --composition Fe=0.75,Co=0.25 --lattice bcc --out pots/FeCo.json   # Vegard a
     tbmto build --supercell 2,2 --layers 6 --a 3.548 --composition Ni=0.8,Fe=0.2 --config 0 --out s.extxyz
-    mpiexec -n 2 tbmto transport --structure s.extxyz --potentials pots/NiFe.json pots/Cu.json \\
+    mpiexec -n 2 tbmto transport --structure s.extxyz --potentials pots/Py.json pots/Cu.json \\
         --magnetization par --soc --kmesh 8,8 --damping --out t.json
-    tbmto fit t1.json t2.json ... --out-dir tables
+    tbmto plan configs/nife_alloys.yaml            # results/<study>/plan/{systems,runs}.csv
+    tbmto fit --runs results/<study>/plan/runs.csv --systems-table results/<study>/plan/systems.csv \\
+        --out-dir tables
     tbmto plot fit_resistance --tables-dir tables --out figures/fit_resistance
     tbmto run configs/nife_alloys.yaml --cores 2
 """
@@ -22,7 +25,6 @@ Examples
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -61,13 +63,6 @@ _positive_float = _bounded(float, True, "a positive number")
 _nonneg_float = _bounded(float, False, "a number >= 0")
 
 
-def _fraction(text: str) -> float:
-    v = _nonneg_float(text)
-    if v > 1:
-        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1], got {text!r}")
-    return v
-
-
 def _int_pair(text: str) -> tuple[int, int]:
     parts = text.split(",")
     try:
@@ -82,27 +77,12 @@ def _int_pair(text: str) -> tuple[int, int]:
 
 
 def _composition(text: str) -> dict[str, float]:
-    from tbmto.materials import atomic_number
+    from tbmto.composition import parse_composition
 
-    comp: dict[str, float] = {}
-    for item in text.split(","):
-        if "=" not in item:
-            raise argparse.ArgumentTypeError(f"expected ELEMENT=FRACTION[,ELEMENT=FRACTION...] (e.g. Ni=0.8,Fe=0.2), got {text!r}")
-        el, val = (s.strip() for s in item.split("=", 1))
-        try:
-            atomic_number(el)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"unknown element {el!r} in {text!r}") from None
-        try:
-            frac = float(val)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"fraction of {el} must be a number, got {val!r}") from None
-        if not 0.0 <= frac <= 1.0:
-            raise argparse.ArgumentTypeError(f"fraction of {el} must lie in [0, 1], got {val!r}")
-        comp[el] = frac
-    if abs(sum(comp.values()) - 1.0) > 1e-9:
-        raise argparse.ArgumentTypeError(f"fractions must sum to 1, got {sum(comp.values())!r} for {text!r}")
-    return comp
+    try:
+        return parse_composition(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _magnetization(text: str) -> tuple[tuple[float, float, float], str]:
@@ -119,15 +99,6 @@ def _magnetization(text: str) -> tuple[tuple[float, float, float], str]:
     norm = sum(v * v for v in vec) ** 0.5
     unit = tuple(v / norm for v in vec)
     return unit, ",".join(f"{v:g}" for v in unit)
-
-
-def _meta(text: str) -> tuple[str, str]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    k, v = text.split("=", 1)
-    if not k:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE with a non-empty key, got {text!r}")
-    return k, v
 
 
 def _csv_list(text: str) -> list[str]:
@@ -148,18 +119,6 @@ def _int_list(text: str) -> list[int]:
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _atomic_json(data: dict, path: str) -> None:
-    """Write JSON atomically (temporary file in the same directory + os.replace)."""
-    from tbmto.tables import atomic_write
-
-    def writer(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-            fh.write("\n")
-
-    atomic_write(path, writer)
 
 
 def _mpi_world():
@@ -184,46 +143,30 @@ def snakefile_path() -> Path:
     return path
 
 
-_NUMERIC_META = {"x", "x_fe", "delta_angstrom", "lattice_constant_angstrom", "layer_spacing_angstrom"}
-_INT_META = {"L_layers", "config", "seed"}
-
-
-def _structure_meta(info: dict) -> dict:
-    """Table metadata from the ``info`` of a structure written by ``tbmto build``."""
-    meta: dict = {}
-    for src, dst in (("system", "system"), ("lattice_constant_angstrom", "lattice_constant_angstrom"),
-                     ("layer_spacing_angstrom", "layer_spacing_angstrom"), ("direction", "direction"),
-                     ("delta_angstrom", "delta_angstrom"), ("config", "config"), ("slab_layers", "L_layers"),
-                     ("seed", "seed"), ("supercell", "supercell"), ("lead", "lead")):
-        if src in info:
-            meta[dst] = info[src]
-    comp = info.get("composition")
-    if isinstance(comp, dict):
-        meta["composition"] = comp
-        meta["x_fe"] = float(comp.get("Fe", 0.0))
-    return meta
-
-
 # ----------------------------------------------------------------------------- subcommands
 
 
 def _cmd_scf(args) -> int:
     from tbmto import asa
 
-    kwargs = {"a": args.a, "x": args.x, "seed": args.seed, "progress": args.progress}
-    for key in ("kmesh", "smearing_Ry", "max_iter", "tol_Ry", "configurations"):
+    from tbmto.io import write_potentials
+
+    kwargs = {"a": args.a, "seed": args.seed, "progress": args.progress}
+    for key in ("kmesh", "smearing_Ry", "max_iter", "tol_Ry", "configurations", "alloy_model"):
         val = getattr(args, key)
         if val is not None:
             kwargs[key] = val
-    data = asa.scf(args.system, args.lattice, **kwargs)
-    asa.write_potentials(data, args.out)
+    data = asa.scf(args.composition, args.lattice, **kwargs)
+    write_potentials(data, args.out)
     return 0
 
 
 def _cmd_build(args) -> int:
     from tbmto import structure
+    from tbmto.io import write_structure
 
     atoms = structure.build_stack(
+        lattice=args.lattice,
         direction=args.direction,
         supercell=args.supercell,
         layers=args.layers,
@@ -237,18 +180,19 @@ def _cmd_build(args) -> int:
         system=args.system,
         nested_lengths=args.nested_lengths,
     )
-    structure.write_structure(atoms, args.out)  # atomic (temporary file + rename)
+    write_structure(atoms, args.out)
     return 0
 
 
 def _cmd_transport(args, parser) -> int:
     from tbmto import potentials, structure, transport
+    from tbmto.io import TRANSPORT_FORMAT, read_structure, to_jsonable, write_transport
 
     if args.lengths is not None and "{L}" not in args.out:
         parser.error(f"with --lengths, --out must contain '{{L}}' (one file per length), got {args.out!r}")
     comm, rank, size = _mpi_world()
     m_vec, m_label = args.magnetization
-    atoms = structure.set_magnetization(structure.read_structure(args.structure), m_vec)
+    atoms = structure.set_magnetization(read_structure(args.structure), m_vec)
     pots = potentials.load(*args.potentials, linearisation=args.linearisation)
     t0 = time.perf_counter()
     results = transport.compute(
@@ -262,22 +206,12 @@ def _cmd_transport(args, parser) -> int:
         return 0
     if args.lengths is None:
         results = [results]
-    base = _structure_meta(dict(atoms.info))
-    for key, val in args.meta:
-        if key in _INT_META:
-            base[key] = int(val)
-        elif key in _NUMERIC_META:
-            base[key] = float(val)
-        else:
-            base[key] = val
+    info = to_jsonable(dict(atoms.info))
     outputs = []
     for result in results:
-        meta = dict(base)
-        if args.lengths is not None:
-            meta["L_layers"] = result.slab_layers
         data = {
-            "format": "tbmto-transport/1",
-            "meta": meta,
+            "format": TRANSPORT_FORMAT,
+            "structure_info": info,
             "inputs": {
                 "structure": os.fspath(args.structure),
                 "potentials": [os.fspath(p) for p in args.potentials],
@@ -302,33 +236,38 @@ def _cmd_transport(args, parser) -> int:
         out = args.out.replace("{L}", str(result.slab_layers)) if args.lengths is not None else args.out
         outputs.append((data, out))
     for data, out in outputs:  # every result is complete before the first file is written
-        _atomic_json(data, out)
+        write_transport(data, out)
     return 0
 
 
-def _cmd_fit(args, parser) -> int:
-    from tbmto.tables import fit_table, summary_table, transport_grid_paths, transport_table, write_table
+def _cmd_plan(args) -> int:
+    import pandas as pd
 
-    grid = {"--transport-dir": args.transport_dir, "--systems": args.systems, "--lengths": args.lengths,
-            "--configurations": args.configurations, "--magnetizations": args.magnetizations, "--soc": args.soc}
-    given = [k for k, v in grid.items() if v is not None]
-    paths = list(args.results)
-    if given:
-        missing = [k for k, v in grid.items() if v is None and k not in ("--magnetizations", "--soc")]
-        if missing:
-            parser.error(f"the transport grid needs {', '.join(missing)} as well (given: {', '.join(given)})")
-        paths += transport_grid_paths(args.transport_dir, args.systems, args.lengths, args.configurations,
-                                      args.magnetizations or ["par", "perp"], args.soc or ["soc"],
-                                      args.damping_from)
-    if not paths:
-        parser.error("give transport JSON files or the grid (--transport-dir, --systems, --lengths, --configurations)")
-    transport = transport_table(paths)
+    from tbmto.config import expand_plan, load_config
+    from tbmto.io import atomic_write
+
+    plan = expand_plan(load_config(args.config))
+    root = Path(args.directory) if args.directory else Path(".")
+    for records, path in ((plan.system_records(), plan.systems_table), (plan.run_records(), plan.runs_table)):
+        df = pd.DataFrame(records)
+        atomic_write(root / path, lambda tmp, df=df: df.to_csv(tmp, index=False))
+        print(f"{root / path}: {len(df)} rows")
+    return 0
+
+
+def _cmd_fit(args) -> int:
+    from tbmto.io import read_table, write_table
+    from tbmto.tables import fit_table, potentials_table, summary_table, transport_table
+
+    transport = transport_table(read_table(args.runs))
     fits = fit_table(transport, args.method, args.g_factor, args.damping_from)
     summary = summary_table(transport, args.method, args.g_factor, args.damping_from)
     out = Path(args.out_dir)
     write_table(transport, out / "transport")
     write_table(fits, out / "fits")
     write_table(summary, out / "summary")
+    if args.systems_table is not None:
+        write_table(potentials_table(read_table(args.systems_table), args.linearisation), out / "potentials")
     cols = [c for c in ("system", "soc", "rho_par_uohm_cm", "rho_perp_uohm_cm", "rho_avg_uohm_cm", "amr", "alpha")
             if c in summary]
     print(summary[cols].to_string(index=False))
@@ -336,8 +275,8 @@ def _cmd_fit(args, parser) -> int:
 
 
 def _cmd_plot(args) -> int:
+    from tbmto.io import read_table
     from tbmto.plots import make_figure, save_figure
-    from tbmto.tables import read_table
 
     tables = [read_table(args.tables_dir, name) for name in ("transport", "fits", "summary")]
     save_figure(make_figure(args.kind, *tables), args.out)
@@ -367,6 +306,7 @@ def _cmd_run(args, extra: list[str]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of ``tbmto`` with all subcommands."""
+    from tbmto.asa.scf import ALLOY_MODELS
     from tbmto.onsite import SOC_FORMS
     from tbmto.potentials import LINEARISATIONS
     from tbmto.layers import KGRIDS
@@ -383,11 +323,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("scf", help="self-consistent LSDA-ASA potentials → JSON",
                        description="Self-consistent LSDA atomic-sphere potentials (tbmto.asa.scf) written to a "
                        "tbmto-potentials/2 JSON file (parameters and the spherical potentials V(r)).")
-    s.add_argument("--system", required=True, help="element (Cu, Ni, Fe, ...) or alloy (NiFe)")
+    s.add_argument("--composition", type=_composition, required=True,
+                   help="an element (Cu, Fe, W, ...) or an alloy ELEMENT=FRACTION,... (e.g. Fe=0.75,Co=0.25)")
     s.add_argument("--lattice", default="fcc", choices=["fcc", "bcc"], help="crystal lattice (default fcc)")
-    s.add_argument("--a", type=_positive_float, default=None, help="lattice constant in Å (default: element value or "
-                   "Vegard's law for NiFe)")
-    s.add_argument("--x", type=_fraction, default=None, help="solute (Fe) fraction of an alloy, in [0, 1]")
+    s.add_argument("--a", type=_positive_float, default=None, help="lattice constant in Å (default: Vegard's law "
+                   "over the element table tbmto.materials.ELEMENT_DATA)")
+    s.add_argument("--alloy-model", dest="alloy_model", default=None, choices=list(ALLOY_MODELS),
+                   help="alloy potential model (default supercell)")
     s.add_argument("--kmesh", type=_positive_int, default=None, help="bulk k mesh n (n x n x n)")
     s.add_argument("--smearing-Ry", dest="smearing_Ry", type=_positive_float, default=None, help="Fermi smearing in Ry")
     s.add_argument("--max-iter", dest="max_iter", type=_positive_int, default=None, help="maximum SCF iterations")
@@ -399,15 +341,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="output potentials JSON")
 
     b = sub.add_parser("build", help="lead | slab | lead structure → extxyz",
-                       description="Build a Cu | slab(L) | Cu fcc stack with seeded alloy/thermal disorder "
-                       "(tbmto.structure.build_stack) and write it as extended XYZ.")
-    b.add_argument("--direction", default="001", choices=["001", "111"], help="transport direction (default 001)")
+                       description="Build a lead | slab(L) | lead fcc or bcc stack with seeded alloy/thermal "
+                       "disorder (tbmto.structure.build_stack) and write it as extended XYZ.")
+    b.add_argument("--lattice", default="fcc", choices=["fcc", "bcc"], help="cubic lattice (default fcc)")
+    b.add_argument("--direction", default="001", choices=["001", "111", "110"],
+                   help="transport direction: fcc 001 or 111, bcc 001 or 110 (default 001)")
     b.add_argument("--supercell", type=_int_pair, default=(1, 1), help="lateral supercell m,n (default 1,1)")
     b.add_argument("--layers", type=_positive_int, required=True, help="slab length L in atomic layers")
     b.add_argument("--a", type=_positive_float, required=True, help="lattice constant in Å (slab and leads)")
     b.add_argument("--lead", default="Cu", help="lead element (default Cu)")
     b.add_argument("--composition", type=_composition, default={"Ni": 0.8, "Fe": 0.2},
-                   help="slab composition, e.g. Ni=0.8,Fe=0.2 (default) or Ni=1")
+                   help="slab composition, e.g. Ni=0.8,Fe=0.2 (default), Fe=0.7,Co=0.28,V=0.02 or Ni")
     b.add_argument("--delta", type=_nonneg_float, default=0.0, help="RMS displacement Δ in Å (default 0)")
     b.add_argument("--seed", type=_nonneg_int, default=0, help="study seed (default 0)")
     b.add_argument("--config", type=_nonneg_int, default=0, help="disorder configuration index (default 0)")
@@ -437,8 +381,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"form of the on-site spin-orbit term (default {DEFAULT_SOC_FORM})")
     t.add_argument("--damping", action="store_true",
                    help="also compute the damping tensor T_ab = <Re Tr dS†/dθ_a dS/dθ_b> (two axes ⊥ m)")
-    t.add_argument("--meta", type=_meta, action="append", default=[], metavar="KEY=VALUE",
-                   help="metadata stored with the result (repeatable), e.g. x_fe=0.2")
     t.add_argument("--lead-cache", dest="lead_cache", default=None, metavar="DIR",
                    help="directory of the content-addressed lead-mode cache (<sha256>.npz per lead and "
                    "k-point, shared safely by concurrent jobs): identical leads of other jobs "
@@ -456,22 +398,28 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="progress bar over k")
     t.add_argument("--out", required=True, help="output JSON (with --lengths: a pattern containing {L})")
 
-    f = sub.add_parser("fit", help="transport JSONs → transport/fits/summary tables (CSV + parquet)",
-                       description="Collect transport results into tables and fit R·A(L), T(L), M(L): ρ∥, ρ⊥, ρ̄, "
-                       "AMR and α with errors from the configuration spread.")
-    f.add_argument("results", nargs="*", help="transport JSON files")
-    f.add_argument("--transport-dir", default=None, help="grid mode: the study's transport/ directory")
-    f.add_argument("--systems", type=_csv_list, default=None, help="grid mode: system labels a,b,...")
-    f.add_argument("--lengths", type=_int_list, default=None, help="grid mode: lengths L1,L2,...")
-    f.add_argument("--configurations", type=_positive_int, default=None, help="grid mode: configurations per L")
-    f.add_argument("--magnetizations", type=_csv_list, default=None, help="grid mode: par,perp (default both)")
-    f.add_argument("--soc", type=_csv_list, default=None, help="grid mode: soc,nosoc (default soc)")
+    q = sub.add_parser("plan", help="a study config → its plan tables (systems.csv, runs.csv)",
+                       description="Validate a study config and write its plan tables "
+                       "<results_dir>/<study>/plan/systems.csv and runs.csv (the metadata every result "
+                       "table joins on; the Snakefile writes the same tables).")
+    q.add_argument("config", help="study YAML")
+    q.add_argument("--directory", "-d", default=None, help="working directory the plan paths are relative to")
+
+    f = sub.add_parser("fit", help="plan runs table + transport JSONs → transport/fits/summary tables",
+                       description="Join the transport results listed in a plan's runs table (tbmto plan) with "
+                       "their metadata and fit R·A(L), T(L), M(L): ρ∥, ρ⊥, ρ̄, AMR and α with errors from the "
+                       "configuration spread; with --systems-table also the potentials table.")
+    f.add_argument("--runs", required=True, help="the plan's runs table (plan/runs.csv): path + metadata per result")
+    f.add_argument("--systems-table", dest="systems_table", default=None,
+                   help="the plan's systems table (plan/systems.csv): also write the potentials table")
+    f.add_argument("--linearisation", default="fermi", choices=list(LINEARISATIONS),
+                   help="energy of the xi_p, xi_d columns of the potentials table (default fermi)")
     f.add_argument("--method", default="spread", choices=["spread", "weighted", "residual"],
                    help="slope error model (default spread; see tbmto.fit)")
     f.add_argument("--g-factor", dest="g_factor", type=_positive_float, default=2.0, help="g factor (default 2)")
     f.add_argument("--damping-from", dest="damping_from", default="par", choices=["par", "perp", "average"],
                    help="magnetisation runs used for alpha (default par)")
-    f.add_argument("--out-dir", required=True, help="directory for transport/fits/summary .csv and .parquet")
+    f.add_argument("--out-dir", required=True, help="directory for transport/fits/summary(/potentials) .csv and .parquet")
 
     from tbmto.plots import FIGURES
 
@@ -508,8 +456,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_build(args)
         if args.command == "transport":
             return _cmd_transport(args, sp)
+        if args.command == "plan":
+            return _cmd_plan(args)
         if args.command == "fit":
-            return _cmd_fit(args, sp)
+            return _cmd_fit(args)
         if args.command == "plot":
             return _cmd_plot(args)
         return _cmd_run(args, extra)

@@ -6,21 +6,25 @@ transport, SCF, fit and MPI settings (reference: ``docs/configuration.md``). Thi
 * fills the schema defaults and validates with :mod:`jsonschema` (Draft 2020-12), turning every
   violation into one readable line that names the key (JSON path such as ``alloys[0].x[2]``),
   the offending value and what is allowed (:func:`validate_config`, :func:`load_config`);
-* applies the checks a JSON schema cannot express (at least one scan, Vegard only for Ni–Fe,
-  unique system labels);
+* applies the checks a JSON schema cannot express (at least one scan, known elements,
+  compositions summing to 1, a transport direction the scan's lattice has, table data for
+  Vegard's law, unique scan names);
 * expands the validated config into a :class:`StudyPlan`: the systems (one per alloy
-  concentration x or RMS displacement Δ), the potentials they need (the slab potential and the
-  Cu lead at the slab's lattice constant), and the file layout of docs/configuration.md
-  (:meth:`StudyPlan.structure_path`, :meth:`StudyPlan.transport_path`, ...).
+  composition or RMS displacement Δ, any elements, fcc or bcc), the potentials they need (the
+  slab potential and the lead metal in the slab's lattice at the slab's lattice constant), the
+  file layout of docs/configuration.md (:meth:`StudyPlan.structure_path`,
+  :meth:`StudyPlan.transport_path`, ...) and the metadata of every result
+  (:meth:`StudyPlan.system_records`, :meth:`StudyPlan.run_records`).
 
-The Snakefile and the ``tbmto`` CLI share this module, so file names and per-rule parameters are
-defined in exactly one place. Units: lengths in Å, energies in Ry.
+The Snakefile and the ``tbmto`` CLI share this module, so file names, per-rule parameters and
+table metadata are defined in exactly one place; the table code (:mod:`tbmto.tables`) joins the
+results on the plan's tables and does not import this module. Units: lengths in Å, energies in
+Ry.
 """
 
 from __future__ import annotations
 
 import copy
-import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,7 +33,9 @@ from typing import Any
 
 import yaml
 
-from tbmto.materials import atomic_number, vegard_lattice_constant
+from tbmto.composition import SUM_TOL, check_composition, composition_label
+from tbmto.materials import ATOMIC_NUMBER, ELEMENT_DATA, atomic_number, vegard_lattice_constant
+from tbmto.structure import LATTICE_DIRECTIONS, layer_spacing
 
 __all__ = [
     "ConfigError",
@@ -40,7 +46,6 @@ __all__ = [
     "load_schema",
     "validate_config",
     "load_config",
-    "layer_spacing_angstrom",
     "PotentialSpec",
     "SystemSpec",
     "StudyPlan",
@@ -79,9 +84,6 @@ def transport_runs(magnetizations: Sequence[str], socs: Sequence[bool],
     return [(m, bool(soc)) for m in magnetizations for soc in socs
             if not (skip and m == "perp" and not soc)]
 
-
-SUPPORTED_ALLOYS: list[list[str]] = [["Fe", "Ni"]]
-"""Element pairs (sorted) with a self-consistent alloy model in :func:`tbmto.asa.scf` ("NiFe")."""
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -219,6 +221,26 @@ def _format_error(err, root: Mapping) -> str:
     return f"{key} = {_short(value)}: {err.message}{hint}"
 
 
+def _element_error(where: str, symbol) -> str | None:
+    """Error line for a symbol that is not an element the SCF handles (Li on), else None."""
+    try:
+        z = atomic_number(symbol)
+    except ValueError:
+        return (f"{where} = {symbol!r} is not a known element; allowed: element symbols from Li "
+                f"on ({', '.join(list(ATOMIC_NUMBER)[2:])})")
+    if z < 3:
+        return f"{where} = {symbol!r} has no s, p, d valence set; allowed: elements from Li on"
+    return None
+
+
+def _scan_compositions(scan: Mapping) -> list[dict[str, float]]:
+    """The compositions of an alloy scan (``elements`` + ``x`` or ``compositions``), as given."""
+    if "compositions" in scan:
+        return [dict(c) for c in scan["compositions"]]
+    host, solute = scan["elements"]
+    return [{host: 1.0 - float(x), solute: float(x)} for x in scan["x"]]
+
+
 def _semantic_errors(cfg: Mapping) -> list[str]:
     """Checks the JSON schema cannot express; returns readable error lines."""
     errors: list[str] = []
@@ -227,23 +249,49 @@ def _semantic_errors(cfg: Mapping) -> list[str]:
             "alloys, thermal: the study has no systems; give at least one alloy scan "
             "(alloys: [...]) or thermal scan (thermal: [...])"
         )
-    for i, scan in enumerate(cfg.get("alloys", [])):
-        if sorted(scan["elements"]) not in SUPPORTED_ALLOYS:
-            errors.append(
-                f"alloys[{i}].elements = {scan['elements']!r} has no alloy potential model; "
-                f"allowed pairs: {', '.join('[' + ', '.join(p) + ']' for p in SUPPORTED_ALLOYS)} "
-                "(tbmto.asa.scf self-consistent alloys)"
-            )
-        elif scan.get("lattice_constant") == "vegard" and sorted(scan["elements"]) != ["Fe", "Ni"]:
-            errors.append(
-                f"alloys[{i}].lattice_constant = 'vegard' is only defined for elements [Ni, Fe] "
-                f"(got {scan['elements']}); give the lattice constant in Å as a number"
-            )
-    names: dict[str, str] = {}
-    for group, default_name in (("alloys", lambda s: "".join(s["elements"])),
-                                ("thermal", lambda s: s["element"])):
+    direction = cfg["geometry"]["direction"]
+    lead_err = _element_error("geometry.lead", cfg["geometry"]["lead"])
+    if lead_err:
+        errors.append(lead_err)
+    for group in ("alloys", "thermal"):
         for i, scan in enumerate(cfg.get(group, [])):
-            name = scan.get("name") or default_name(scan)
+            where = f"{group}[{i}]"
+            lattice = scan["lattice"]
+            if direction not in LATTICE_DIRECTIONS[lattice]:
+                errors.append(
+                    f"geometry.direction = {direction!r} does not exist for the {lattice} lattice "
+                    f"of {where}; allowed for {lattice}: "
+                    + ", ".join(repr(d) for d in LATTICE_DIRECTIONS[lattice]))
+            if group == "alloys":
+                keyed = ([(f"{where}.elements[{j}]", el) for j, el in enumerate(scan["elements"])]
+                         if "elements" in scan else
+                         [(f"{where}.compositions[{j}]", el)
+                          for j, c in enumerate(scan["compositions"]) for el in c])
+            else:
+                keyed = [(f"{where}.element", scan["element"])]
+            bad = [e for e in (_element_error(k, el) for k, el in keyed) if e]
+            errors += list(dict.fromkeys(bad))
+            if bad:
+                continue
+            comps = (_scan_compositions(scan) if group == "alloys"
+                     else [{scan["element"]: 1.0}])
+            for j, comp in enumerate(comps):
+                total = sum(comp.values())
+                if "compositions" in scan and abs(total - 1.0) > SUM_TOL:
+                    errors.append(f"{where}.compositions[{j}] = {comp!r}: the fractions sum to "
+                                  f"{total!r}; they must sum to 1 (within {SUM_TOL:g})")
+            if scan["lattice_constant"] == "vegard":
+                missing = sorted({el for c in comps for el in c if el not in ELEMENT_DATA})
+                if missing:
+                    errors.append(
+                        f"{where}.lattice_constant = 'vegard' needs table data for "
+                        f"{', '.join(missing)}, which tbmto.materials.ELEMENT_DATA lacks; give "
+                        f"the lattice constant in Å as a number (elements with data: "
+                        f"{', '.join(ELEMENT_DATA)})")
+    names: dict[str, str] = {}
+    for group in ("alloys", "thermal"):
+        for i, scan in enumerate(cfg.get(group, [])):
+            name = _scan_name(group, scan)
             where = f"{group}[{i}].name"
             if name in names:
                 errors.append(
@@ -253,6 +301,18 @@ def _semantic_errors(cfg: Mapping) -> list[str]:
             else:
                 names[name] = where
     return errors
+
+
+def _scan_name(group: str, scan: Mapping) -> str:
+    """Scan name: ``name`` or the elements joined in order of appearance (alloys), the element
+    (thermal)."""
+    if scan.get("name"):
+        return scan["name"]
+    if group == "thermal":
+        return scan["element"]
+    if "elements" in scan:
+        return "".join(scan["elements"])
+    return "".join(dict.fromkeys(el for c in scan["compositions"] for el in c))
 
 
 def validate_config(config: Mapping) -> dict:
@@ -316,21 +376,16 @@ def load_config(path: str | os.PathLike) -> dict:
 # ----------------------------------------------------------------------------- plan
 
 
-def layer_spacing_angstrom(lattice_constant: float, direction: str) -> float:
-    """fcc interlayer spacing d along the transport direction, in Å.
-
-    d = a/2 for [001] and a/√3 for [111] (same convention as :mod:`tbmto.structure`).
-    """
-    if direction == "001":
-        return lattice_constant / 2.0
-    if direction == "111":
-        return lattice_constant / math.sqrt(3.0)
-    raise ValueError(f"direction must be '001' or '111', got {direction!r}")
-
-
 def _fmt(v: float) -> str:
     """Shortest float repr that round-trips (for CLI arguments)."""
     return repr(float(v))
+
+
+def _composition_arg(composition: Sequence[tuple[str, float]]) -> str:
+    """``--composition`` argument, e.g. ``Ni=0.8,Fe=0.2`` (``Cu`` for an element)."""
+    if len(composition) == 1:
+        return composition[0][0]
+    return ",".join(f"{el}={_fmt(f)}" for el, f in composition)
 
 
 @dataclass(frozen=True)
@@ -340,36 +395,38 @@ class PotentialSpec:
     Attributes
     ----------
     label : str
-        File stem under ``potentials/``, e.g. ``NiFe_x0.2000_a3.5480`` or ``Cu_a3.5480``.
-    system : str
-        ``tbmto.asa.scf`` system: an element ("Cu", "Ni") or an alloy ("NiFe").
+        File stem under ``potentials/``: ``<composition label>_<lattice>_a<a:.4f>``, e.g.
+        ``Ni0.8Fe0.2_fcc_a3.5480`` or ``Cu_fcc_a3.5480``.
+    composition : tuple of (str, float)
+        {element: fraction > 0} as pairs; one pair for an element.
+    lattice : str
+        ``"fcc"`` or ``"bcc"``.
     lattice_constant : float
-        fcc lattice constant in Å.
-    x : float or None
-        Solute (second element) fraction for an alloy, None for an element.
+        Cubic lattice constant in Å.
     """
 
     label: str
-    system: str
+    composition: tuple[tuple[str, float], ...]
+    lattice: str
     lattice_constant: float
-    x: float | None
+
+    @property
+    def is_alloy(self) -> bool:
+        return len(self.composition) > 1
 
     def cli_args(self, scf: Mapping, seed: int) -> str:
         """Arguments of ``tbmto scf`` for this potential with SCF settings ``scf``."""
         args = [
-            f"--system {self.system}",
-            "--lattice fcc",
+            f"--composition {_composition_arg(self.composition)}",
+            f"--lattice {self.lattice}",
             f"--a {_fmt(self.lattice_constant)}",
-        ]
-        if self.x is not None:
-            args.append(f"--x {_fmt(self.x)}")
-        args += [
             f"--kmesh {int(scf['kmesh'])}",
             f"--smearing-Ry {_fmt(scf['smearing_Ry'])}",
             f"--max-iter {int(scf['max_iter'])}",
             f"--tol-Ry {_fmt(scf['tol_Ry'])}",
         ]
-        if self.x is not None:  # seed and occupations only enter the alloy SCF supercell
+        if self.is_alloy:  # seed, occupations and model only enter the alloy SCF
+            args.append(f"--alloy-model {scf['alloy_model']}")
             args.append(f"--seed {int(seed)}")
             args.append(f"--configurations {int(scf['configurations'])}")
         return " ".join(args)
@@ -377,24 +434,31 @@ class PotentialSpec:
 
 @dataclass(frozen=True)
 class SystemSpec:
-    """One scattering-region system (an alloy concentration or a thermal displacement).
+    """One scattering-region system (an alloy composition or a thermal displacement).
 
     Attributes
     ----------
     label : str
-        Directory name, ``<scan>_x<x:.4f>`` (alloys) or ``<scan>_d<Δ:.5f>`` (thermal, Δ in Å).
+        Directory name: ``<scan>_x<x:.4f>`` (``elements`` + ``x`` scans),
+        ``<scan>_<composition label>`` (``compositions`` scans) or ``<scan>_d<Δ:.5f>``
+        (thermal, Δ in Å).
     scan, kind : str
         Scan name and ``"alloy"`` or ``"thermal"``.
     composition : tuple of (str, float)
-        Slab composition (element, fraction), fractions summing to 1.
+        Slab composition (element, fraction > 0), fractions summing to 1.
     x : float
-        Solute fraction (alloys; 0 for thermal scans).
+        The scanned concentration: the fraction of ``x_element`` (alloys; 0 for thermal).
+    x_element : str
+        Element whose fraction the scan varies: the second of ``elements``, or for a
+        ``compositions`` scan the element whose fraction varies most ("" for thermal scans).
+    lattice : str
+        ``"fcc"`` or ``"bcc"`` (slab and leads).
     lattice_constant : float
         Lattice constant of slab and leads in Å.
     delta_angstrom : float
         RMS displacement Δ in Å (0 for alloys).
     potential, lead_potential : PotentialSpec
-        Slab potential and lead potential (same lattice constant).
+        Slab potential and lead potential (same lattice and lattice constant).
     """
 
     label: str
@@ -402,15 +466,17 @@ class SystemSpec:
     kind: str
     composition: tuple[tuple[str, float], ...]
     x: float
+    x_element: str
+    lattice: str
     lattice_constant: float
     delta_angstrom: float
     potential: PotentialSpec
     lead_potential: PotentialSpec
 
     @property
-    def x_fe(self) -> float:
-        """Fe fraction of the slab (0 when there is no Fe)."""
-        return dict(self.composition).get("Fe", 0.0)
+    def composition_label(self) -> str:
+        """Chemical label, e.g. ``Fe0.75Co0.25`` (:func:`tbmto.composition.composition_label`)."""
+        return composition_label(dict(self.composition))
 
     @property
     def delta_over_a(self) -> float:
@@ -419,14 +485,17 @@ class SystemSpec:
 
     def composition_arg(self) -> str:
         """``--composition`` argument, e.g. ``Ni=0.8,Fe=0.2``."""
-        return ",".join(f"{el}={_fmt(f)}" for el, f in self.composition)
+        return _composition_arg(self.composition)
 
 
 @dataclass(frozen=True)
 class StudyPlan:
     """The expanded study: systems × lengths × configurations × magnetisations × SOC.
 
-    Built by :func:`expand_plan`; all paths are relative to the Snakemake working directory.
+    Built by :func:`expand_plan`; the one authority for the systems, the file layout and the
+    metadata of every result (the tables of :meth:`system_records` and :meth:`run_records`,
+    written to :attr:`systems_table` and :attr:`runs_table`, are what the result tables join
+    on). All paths are relative to the Snakemake working directory.
     """
 
     study: str
@@ -452,6 +521,7 @@ class StudyPlan:
     fit: Mapping
     ranks: int
     launcher: str
+    config: Mapping
 
     # ---- lookups
     def system(self, label: str) -> SystemSpec:
@@ -468,6 +538,11 @@ class StudyPlan:
             out[s.potential.label] = s.potential
             out[s.lead_potential.label] = s.lead_potential
         return out
+
+    @property
+    def elements(self) -> tuple[str, ...]:
+        """Slab elements of the study in order of first appearance (the ``x_<El>`` columns)."""
+        return tuple(dict.fromkeys(el for s in self.systems for el, _ in s.composition))
 
     # ---- paths (layout: docs/configuration.md)
     def potential_path(self, label: str) -> str:
@@ -496,11 +571,21 @@ class StudyPlan:
     def logs_dir(self) -> str:
         return f"{self.root}/logs"
 
+    @property
+    def systems_table(self) -> str:
+        """Path of the plan's systems table (:meth:`system_records`, CSV)."""
+        return f"{self.root}/plan/systems.csv"
+
+    @property
+    def runs_table(self) -> str:
+        """Path of the plan's runs table (:meth:`run_records`, CSV)."""
+        return f"{self.root}/plan/runs.csv"
+
     def table_paths(self) -> list[str]:
-        """transport/fits/summary tables, CSV and parquet."""
+        """transport/fits/summary/potentials tables, CSV and parquet."""
         return [
             f"{self.tables_dir}/{name}.{ext}"
-            for name in ("transport", "fits", "summary")
+            for name in ("transport", "fits", "summary", "potentials")
             for ext in ("csv", "parquet")
         ]
 
@@ -517,14 +602,48 @@ class StudyPlan:
         return transport_runs(self.magnetizations, self.soc, self.fit["damping_from"])
 
     def transport_files(self) -> list[str]:
-        runs = self.transport_runs()
-        return [
-            self.transport_path(s.label, L, c, m, soc)
-            for s in self.systems
-            for L in self.lengths
-            for c in range(self.configurations)
-            for m, soc in runs
-        ]
+        return [r["path"] for r in self.run_records()]
+
+    # ---- the plan's tables
+    def system_records(self) -> list[dict]:
+        """One record per system: the metadata every result table carries.
+
+        Keys: system, scan, kind, composition (label), x, x_element, ``x_<El>`` for every
+        element of the study (:attr:`elements`), delta_angstrom, delta_over_a, lattice,
+        lattice_constant_angstrom, layer_spacing_angstrom, direction, lead, potential,
+        lead_potential (paths).
+        """
+        out = []
+        for s in self.systems:
+            comp = dict(s.composition)
+            rec = {"system": s.label, "scan": s.scan, "kind": s.kind,
+                   "composition": s.composition_label, "x": s.x, "x_element": s.x_element}
+            rec.update({f"x_{el}": comp.get(el, 0.0) for el in self.elements})
+            rec.update({
+                "delta_angstrom": s.delta_angstrom, "delta_over_a": s.delta_over_a,
+                "lattice": s.lattice, "lattice_constant_angstrom": s.lattice_constant,
+                "layer_spacing_angstrom": layer_spacing(self.direction, s.lattice_constant, s.lattice),
+                "direction": self.direction, "lead": self.lead,
+                "potential": self.potential_path(s.potential.label),
+                "lead_potential": self.potential_path(s.lead_potential.label),
+            })
+            out.append(rec)
+        return out
+
+    def run_records(self) -> list[dict]:
+        """One record per transport result file: ``path``, the system's record
+        (:meth:`system_records`, without the potential paths), L_layers, config,
+        magnetization, soc (bool)."""
+        out = []
+        for rec in self.system_records():
+            meta = {k: v for k, v in rec.items() if k not in ("potential", "lead_potential")}
+            for L in self.lengths:
+                for c in range(self.configurations):
+                    for m, soc in self.transport_runs():
+                        out.append({"path": self.transport_path(rec["system"], L, c, m, soc),
+                                    **meta, "L_layers": int(L), "config": int(c),
+                                    "magnetization": m, "soc": bool(soc)})
+        return out
 
     def figure_names(self) -> list[str]:
         """Figure stems produced for this study (see :mod:`tbmto.plots`).
@@ -573,6 +692,7 @@ class StudyPlan:
             layers = [f"--layers {int(L)}"]
         return " ".join(
             [
+                f"--lattice {s.lattice}",
                 f"--direction {self.direction}",
                 f"--supercell {self.supercell[0]},{self.supercell[1]}",
                 *layers,
@@ -603,8 +723,9 @@ class StudyPlan:
         return " ".join(opts)
 
     def transport_args(self, system: str, m: str, soc: str) -> str:
-        """``tbmto transport`` arguments (physics settings + table metadata) of one job."""
-        s = self.system(system)
+        """``tbmto transport`` physics arguments of one job (no table metadata: the tables join
+        the results on :meth:`run_records`)."""
+        self.system(system)
         if m not in MAGNETIZATIONS:
             raise KeyError(f"unknown magnetization {m!r}; allowed: {', '.join(MAGNETIZATIONS)}")
         if soc not in SOC_LABELS.values():
@@ -621,51 +742,33 @@ class StudyPlan:
             args.append("--damping")
         if self.nested:
             args.append(f"--lengths {','.join(map(str, self.lengths))}")
-        meta = {
-            "system": s.label,
-            "scan": s.scan,
-            "kind": s.kind,
-            "x": _fmt(s.x),
-            "x_fe": _fmt(s.x_fe),
-            "delta_angstrom": _fmt(s.delta_angstrom),
-            "lattice_constant_angstrom": _fmt(s.lattice_constant),
-            "direction": self.direction,
-        }
-        args += [f"--meta {k}={v}" for k, v in meta.items()]
         return " ".join(args)
 
     def fit_args(self) -> str:
-        """``tbmto fit`` arguments: the transport grid and the fit settings."""
+        """``tbmto fit`` settings (the fit rule adds the plan tables as ``{input}``)."""
         return " ".join(
             [
-                f"--transport-dir {self.root}/transport",
-                f"--systems {','.join(s.label for s in self.systems)}",
-                f"--lengths {','.join(str(L) for L in self.lengths)}",
-                f"--configurations {self.configurations}",
-                f"--magnetizations {','.join(self.magnetizations)}",
-                f"--soc {','.join(SOC_LABELS[b] for b in self.soc)}",
                 f"--method {self.fit['method']}",
                 f"--g-factor {_fmt(self.fit['g_factor'])}",
                 f"--damping-from {self.fit['damping_from']}",
+                f"--linearisation {self.linearisation}",
             ]
         )
 
 
-def _potential_label(system: str, a: float, x: float | None) -> str:
-    return f"{system}_x{x:.4f}_a{a:.4f}" if x is not None else f"{system}_a{a:.4f}"
+def _scan_variable(comps: list[dict[str, float]], scan: Mapping) -> str:
+    """Element whose fraction the scan varies (second of ``elements``; for ``compositions`` the
+    element with the largest spread of fractions, ties in order of appearance)."""
+    if "elements" in scan:
+        return scan["elements"][1]
+    els = list(dict.fromkeys(el for c in comps for el in c))
+    spread = {el: max(c.get(el, 0.0) for c in comps) - min(c.get(el, 0.0) for c in comps) for el in els}
+    return max(els, key=lambda el: (spread[el], -els.index(el)))
 
 
 def expand_plan(config: Mapping) -> StudyPlan:
-    """Expand a study config into a :class:`StudyPlan`.
-
-    Parameters
-    ----------
-    config : mapping
-        A study config; validated (and defaults filled) by :func:`validate_config` first.
-
-    Returns
-    -------
-    StudyPlan
+    """Validate a study config (:func:`validate_config`, the only validation) and expand it
+    into a :class:`StudyPlan`.
 
     Raises
     ------
@@ -678,8 +781,9 @@ def expand_plan(config: Mapping) -> StudyPlan:
     systems: list[SystemSpec] = []
     pots: dict[str, PotentialSpec] = {}
 
-    def potential(system: str, a: float, x: float | None) -> PotentialSpec:
-        spec = PotentialSpec(_potential_label(system, a, x), system, float(a), None if x is None else float(x))
+    def potential(comp: Mapping[str, float], lattice: str, a: float) -> PotentialSpec:
+        label = f"{composition_label(comp)}_{lattice}_a{a:.4f}"
+        spec = PotentialSpec(label, tuple((el, float(c)) for el, c in comp.items()), lattice, float(a))
         old = pots.get(spec.label)
         if old is not None and old != spec:
             raise ConfigError(
@@ -689,31 +793,37 @@ def expand_plan(config: Mapping) -> StudyPlan:
         pots[spec.label] = spec
         return spec
 
-    for scan in cfg["alloys"]:
-        host, solute = scan["elements"]
-        name = scan.get("name") or host + solute
-        for x in sorted(scan["x"]):
-            x = float(x)
-            x_fe = x if solute == "Fe" else 1.0 - x  # the only alloy model is NiFe (x = Fe fraction)
-            a = vegard_lattice_constant(x_fe) if scan["lattice_constant"] == "vegard" else float(scan["lattice_constant"])
+    def lattice_constant(scan: Mapping, comp: Mapping[str, float]) -> float:
+        lc = scan["lattice_constant"]
+        return vegard_lattice_constant(comp, scan["lattice"]) if lc == "vegard" else float(lc)
+
+    for i, scan in enumerate(cfg["alloys"]):
+        name = _scan_name("alloys", scan)
+        lattice = scan["lattice"]
+        raw = _scan_compositions(scan)
+        x_el = _scan_variable(raw, scan)
+        points = []
+        for given in raw:
+            comp = check_composition(given, f"alloys[{i}]")
+            x = float(given.get(x_el, 0.0))
+            tag = f"x{x:.4f}" if "elements" in scan else composition_label(comp)
+            points.append((x, tag, comp))
+        for x, tag, comp in sorted(points, key=lambda p: p[0]):
+            a = lattice_constant(scan, comp)
             systems.append(
                 SystemSpec(
-                    label=f"{name}_x{x:.4f}",
-                    scan=name,
-                    kind="alloy",
-                    composition=((host, 1.0 - x), (solute, x)),
-                    x=x,
-                    lattice_constant=a,
-                    delta_angstrom=0.0,
-                    potential=potential("NiFe", a, x_fe),
-                    lead_potential=potential(lead, a, None),
+                    label=f"{name}_{tag}", scan=name, kind="alloy",
+                    composition=tuple(comp.items()), x=x, x_element=x_el, lattice=lattice,
+                    lattice_constant=a, delta_angstrom=0.0,
+                    potential=potential(comp, lattice, a),
+                    lead_potential=potential({lead: 1.0}, lattice, a),
                 )
             )
     for scan in cfg["thermal"]:
         el = scan["element"]
-        atomic_number(el)
-        name = scan.get("name") or el
-        a = float(scan["lattice_constant"])
+        name = _scan_name("thermal", scan)
+        lattice = scan["lattice"]
+        a = lattice_constant(scan, {el: 1.0})
         deltas = (
             [float(d) for d in scan["delta_angstrom"]]
             if "delta_angstrom" in scan
@@ -722,15 +832,11 @@ def expand_plan(config: Mapping) -> StudyPlan:
         for d in sorted(deltas):
             systems.append(
                 SystemSpec(
-                    label=f"{name}_d{d:.5f}",
-                    scan=name,
-                    kind="thermal",
-                    composition=((el, 1.0),),
-                    x=0.0,
-                    lattice_constant=a,
-                    delta_angstrom=d,
-                    potential=potential(el, a, None),
-                    lead_potential=potential(lead, a, None),
+                    label=f"{name}_d{d:.5f}", scan=name, kind="thermal",
+                    composition=((el, 1.0),), x=0.0, x_element="", lattice=lattice,
+                    lattice_constant=a, delta_angstrom=d,
+                    potential=potential({el: 1.0}, lattice, a),
+                    lead_potential=potential({lead: 1.0}, lattice, a),
                 )
             )
     labels = [s.label for s in systems]
@@ -764,4 +870,5 @@ def expand_plan(config: Mapping) -> StudyPlan:
         fit=dict(cfg["fit"]),
         ranks=int(cfg["mpi"]["ranks"]),
         launcher=cfg["mpi"]["launcher"],
+        config=cfg,
     )

@@ -5,7 +5,8 @@ Figure kinds (:data:`FIGURES`), each a pure function of the tables returning a F
 ``fit_resistance``  R·A versus L (nm) per system: every configuration (small dots), the
                     configuration mean ± standard error, and the fitted line (seed Fig. 4 inset).
 ``fit_damping``     T(L) = <Re Tr ∂S†/∂θ ∂S/∂θ>_k versus L (layers), same layout (Fig. 5 inset).
-``rho_x``           ρ̄ (or ρ∥/ρ⊥) versus Fe/solute fraction x with and without SOC (Fig. 4).
+``rho_x``           ρ̄ (or ρ∥/ρ⊥) versus the scanned fraction x (of the scan's ``x_element``, e.g.
+                    Fe in Ni(1−x)Fe(x), Co in Fe(1−x)Co(x)) with and without SOC (Fig. 4).
 ``amr_x``           AMR (%) versus x (SOC runs).
 ``alpha_x``         Gilbert damping α versus x (Fig. 5).
 ``rho_delta``       ρ versus Δ/a for thermal scans (Fig. 6).
@@ -109,7 +110,7 @@ def _scan_plot(summary: pd.DataFrame, kind: str, xcol: str, series, xlabel: str,
             ax.errorbar(grp[xcol], grp[col] * scale, yerr=grp[col + "_err"].fillna(0.0) * scale,
                         ls=style["ls"], marker=style["marker"], mfc=style.get("mfc", color), color=color,
                         capsize=3, label=f"{scan} {label}, {_soc_label(bool(soc))}".replace("  ", " "))
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(xlabel(sub) if callable(xlabel) else xlabel)
     ax.set_ylabel(ylabel)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7)
@@ -124,19 +125,25 @@ def _rho_series(summary: pd.DataFrame):
     return [("rho_par_uohm_cm", r"$\rho_\parallel$", "C0"), ("rho_perp_uohm_cm", r"$\rho_\perp$", "C3")]
 
 
+def _x_label(sub: pd.DataFrame) -> str:
+    """x-axis label of the alloy scans: the fraction of the scanned element(s)."""
+    els = [e for e in dict.fromkeys(sub.get("x_element", pd.Series(dtype=str)).dropna()) if e]
+    return f"{' / '.join(els)} fraction x" if els else "fraction x"
+
+
 def rho_x(transport, fits, summary):
     """ρ̄, ρ∥, ρ⊥ (μΩ·cm) versus x with (solid) and without (dash-dot) SOC."""
-    return _scan_plot(summary, "alloy", "x", _rho_series(summary), "solute fraction x", r"$\rho$ ($\mu\Omega\,$cm)")
+    return _scan_plot(summary, "alloy", "x", _rho_series(summary), _x_label, r"$\rho$ ($\mu\Omega\,$cm)")
 
 
 def amr_x(transport, fits, summary):
     """AMR (%) versus x."""
-    return _scan_plot(summary, "alloy", "x", [("amr", "AMR", "C2")], "solute fraction x", "AMR (%)", 100.0)
+    return _scan_plot(summary, "alloy", "x", [("amr", "AMR", "C2")], _x_label, "AMR (%)", 100.0)
 
 
 def alpha_x(transport, fits, summary):
     """Gilbert damping α versus x."""
-    return _scan_plot(summary, "alloy", "x", [("alpha", r"$\alpha$", "C4")], "solute fraction x", r"Gilbert damping $\alpha$")
+    return _scan_plot(summary, "alloy", "x", [("alpha", r"$\alpha$", "C4")], _x_label, r"Gilbert damping $\alpha$")
 
 
 def rho_delta(transport, fits, summary):
@@ -170,7 +177,7 @@ def make_figure(kind: str, transport: pd.DataFrame, fits: pd.DataFrame, summary:
 
 def save_figure(fig, stem: str | os.PathLike) -> list[str]:
     """Save ``fig`` as ``<stem>.png`` (150 dpi) and ``<stem>.pdf`` atomically; close it."""
-    from tbmto.tables import atomic_write
+    from tbmto.io import atomic_write
 
     plt = _plt()
     stem = os.fspath(stem)

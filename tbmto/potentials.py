@@ -31,7 +31,6 @@ the shift.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -39,11 +38,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tbmto.asa.io import FORMAT, LEGACY_FORMATS
+from tbmto.io import LEGACY_POTENTIALS_FORMATS, POTENTIALS_FORMAT, read_json
 from tbmto.asa.mesh import LogMesh, log_mesh
 
 __all__ = [
-    "FORMAT",
     "LINEARISATIONS",
     "RadialPotential",
     "BOHR_ANGSTROM",
@@ -244,18 +242,14 @@ def _radial(sp: Mapping, path: str, where: str, ef: float) -> RadialPotential | 
 
 
 def _read_one(path: str) -> tuple[float, float, dict[str, dict]]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"potentials file {path!r} is not valid JSON: {exc}") from None
+    data = read_json(path, "potentials file")
     fmt = _require(data, "format", path)
-    if fmt in LEGACY_FORMATS:
+    if fmt in LEGACY_POTENTIALS_FORMATS:
         raise ValueError(
             f"potentials file {path!r} has the old format {fmt!r} without the self-consistent "
-            f"spherical potentials V_σ(r); regenerate it with `tbmto scf` (format {FORMAT!r})")
-    if fmt != FORMAT:
-        raise ValueError(f"potentials file {path!r}: format must be {FORMAT!r}, got {fmt!r}")
+            f"spherical potentials V_σ(r); regenerate it with `tbmto scf` (format {POTENTIALS_FORMAT!r})")
+    if fmt != POTENTIALS_FORMAT:
+        raise ValueError(f"potentials file {path!r}: format must be {POTENTIALS_FORMAT!r}, got {fmt!r}")
     a = float(_require(data, "lattice_constant_angstrom", path))
     w = float(_require(data, "wigner_seitz_radius_bohr", path))
     ef = float(_require(data, "fermi_energy_Ry", path))
@@ -339,7 +333,7 @@ def load(*paths: str | os.PathLike, linearisation: str = "fermi") -> Potentials:
     Parameters
     ----------
     *paths : path-like
-        One or more JSON files in the :data:`FORMAT` format.
+        One or more JSON files in the :data:`tbmto.io.POTENTIALS_FORMAT` format.
     linearisation : {"fermi", "band_centre"}
         ``"fermi"`` (default): parameters rebuilt at E_ν = E_F from the stored V_σ(r)
         (:func:`linearised`); ``"band_centre"``: the stored parameters (see the module

@@ -51,18 +51,17 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 from ase import Atoms
 
+from tbmto.composition import check_composition, species_counts
 from tbmto.materials import atomic_number
 
 __all__ = [
+    "layer_spacing",
     "DIRECTIONS",
     "REGION_LEFT",
     "REGION_SLAB",
@@ -74,8 +73,6 @@ __all__ = [
     "set_magnetization",
     "domain_wall",
     "walker_profile",
-    "write_structure",
-    "read_structure",
     "slab_rng",
     "increment_rng",
 ]
@@ -87,9 +84,6 @@ LATTICE_DIRECTIONS: dict[str, tuple[str, ...]] = {"fcc": DIRECTIONS, "bcc": ("00
 """Allowed transport directions per cubic lattice."""
 
 REGION_LEFT, REGION_SLAB, REGION_RIGHT = 0, 1, 2
-
-_INFO_KEY = "tbmto_info"
-
 
 def _wrap_unit(frac: np.ndarray) -> np.ndarray:
     """Fractional coordinates wrapped into [0, 1), values within ``isclose`` of 1 set to 0."""
@@ -269,37 +263,24 @@ def _check_element(symbol: str, name: str) -> None:
         raise ValueError(f"{name}: {exc}") from None
 
 
-def _check_composition(composition: Mapping[str, float]) -> dict[str, float]:
-    if not isinstance(composition, Mapping) or len(composition) == 0:
-        raise ValueError(f"composition must be a non-empty mapping element -> fraction, got {composition!r}")
-    comp: dict[str, float] = {}
-    for el, x in composition.items():
-        _check_element(el, "composition")
-        x = float(x)
-        if not 0.0 <= x <= 1.0:
-            raise ValueError(f"composition fraction of {el!r} must lie in [0, 1], got {x!r}")
-        comp[str(el)] = x
-    total = sum(comp.values())
-    if abs(total - 1.0) > 1e-9:
-        raise ValueError(f"composition fractions must sum to 1, got {total!r} for {comp!r}")
-    return comp
-
-
 def _occupation(comp: dict[str, float], n_sites: int, rng: np.random.Generator) -> list[str]:
-    """Exactly floor(x N + ½) atoms of every minority species, majority on the rest."""
+    """Exact counts of :func:`tbmto.composition.species_counts` (floor(x N + ½) of every
+    minority species, the majority on the rest) on a random permutation of the sites."""
+    counts = species_counts(comp, n_sites)
     order = sorted(comp, key=lambda el: (-comp[el], el))
-    majority, minorities = order[0], order[1:]
-    counts = {el: int(math.floor(comp[el] * n_sites + 0.5)) for el in minorities}
-    n_min = sum(counts.values())
-    if n_min > n_sites:
-        raise ValueError(f"composition {comp!r} needs {n_min} minority atoms on {n_sites} sites")
-    symbols = np.array([majority] * n_sites, dtype=object)
+    symbols = np.array([order[0]] * n_sites, dtype=object)
     perm = rng.permutation(n_sites)
     start = 0
-    for el in minorities:
+    for el in order[1:]:
         symbols[perm[start:start + counts[el]]] = el
         start += counts[el]
     return [str(s) for s in symbols]
+
+
+def layer_spacing(direction: str, lattice_constant: float, lattice: str = "fcc") -> float:
+    """Interlayer spacing d (Å) along the transport direction: fcc [001] a/2, [111] a/√3;
+    bcc [001] a/2, [110] a/√2."""
+    return float(_primitive(_check_direction(direction, lattice), float(lattice_constant), lattice)[2])
 
 
 def _unit(m: Sequence[float], name: str = "magnetization") -> np.ndarray:
@@ -340,13 +321,14 @@ def build_stack(
     layers : int
         Number L ≥ 1 of atomic layers in the slab.
     lattice_constant : float
-        Cubic lattice constant a in Å, shared by slab and leads (use
-        :func:`tbmto.materials.vegard_lattice_constant` for NiFe).
+        Cubic lattice constant a in Å, shared by slab and leads (e.g.
+        :func:`tbmto.materials.vegard_lattice_constant` of the composition).
     lead : str
         Element of the ideal lead and of the buffer layers.
     composition : mapping, optional
-        Slab composition {element: fraction}, fractions summing to 1. Default {"Ni": 0.8,
-        "Fe": 0.2}. Pure metals: {"Ni": 1.0}.
+        Slab composition {element: fraction} with any number of species, fractions summing to
+        1 (:func:`tbmto.composition.check_composition`; zero fractions dropped). Default
+        {"Ni": 0.8, "Fe": 0.2}. Pure metals: {"Ni": 1.0}.
     delta : float
         RMS displacement Δ = sqrt(<|u|²>) of the slab atoms in Å (frozen thermal disorder,
         seed Sec. IV A); each Cartesian component ~ N(0, Δ²/3). Leads stay ideal.
@@ -400,7 +382,10 @@ def build_stack(
     if not (isinstance(delta, (int, float, np.floating)) and np.isfinite(delta) and delta >= 0):
         raise ValueError(f"delta must be a finite RMS displacement >= 0 Å, got {delta!r}")
     _check_element(lead, "lead")
-    comp = _check_composition({"Ni": 0.8, "Fe": 0.2} if composition is None else composition)
+    try:
+        comp = check_composition({"Ni": 0.8, "Fe": 0.2} if composition is None else composition)
+    except ValueError as exc:
+        raise ValueError(f"composition: {exc}") from None
     mvec = _unit(magnetization)
     layers, lead_layers = int(layers), int(lead_layers)
     lengths = None if nested_lengths is None else _check_nested_lengths(nested_lengths, layers)
@@ -499,7 +484,7 @@ def truncate(atoms: Atoms, L: int) -> Atoms:
     Parameters
     ----------
     atoms : ase.Atoms
-        Structure from :func:`build_stack` (or :func:`read_structure`), with arrays ``layer``,
+        Structure from :func:`build_stack` (or :func:`tbmto.io.read_structure`), with arrays ``layer``,
         ``region``, ``ideal_positions`` and info ``slab_layers``, ``lead_layers``,
         ``layer_spacing_angstrom``, ``layer_translation_angstrom``, ``cell2d``.
     L : int
@@ -634,55 +619,3 @@ def domain_wall(atoms: Atoms, kind: str = "neel", center: float | None = None, w
     out = atoms.copy()
     out.arrays["magmom_dir"] = mm / np.linalg.norm(mm, axis=1, keepdims=True)
     return out
-
-
-def _jsonable(v):
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    if isinstance(v, Mapping):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    return v
-
-
-def write_structure(atoms: Atoms, path: str | os.PathLike) -> None:
-    """Write ``atoms`` to extended XYZ atomically (temporary file + rename).
-
-    ``info`` is stored JSON-encoded under a single key so that strings such as "001", None,
-    dicts and lists round-trip exactly; per-atom arrays are written as extxyz columns.
-    """
-    import ase.io
-
-    path = os.fspath(path)
-    out = atoms.copy()
-    out.info = {_INFO_KEY: json.dumps(_jsonable(dict(atoms.info)), sort_keys=True)}
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".extxyz", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            ase.io.write(fh, out, format="extxyz")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def read_structure(path: str | os.PathLike) -> Atoms:
-    """Read a structure written by :func:`write_structure` (info decoded from JSON)."""
-    import ase.io
-
-    atoms = ase.io.read(os.fspath(path), format="extxyz")
-    raw = atoms.info.pop(_INFO_KEY, None)
-    if raw is not None:
-        atoms.info.update(json.loads(raw))
-    for key in ("layer", "region"):
-        if key in atoms.arrays:
-            atoms.arrays[key] = np.asarray(atoms.arrays[key], dtype=np.int64)
-    return atoms

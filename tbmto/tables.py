@@ -1,11 +1,20 @@
-"""Tidy pandas tables from transport results: per-run rows, line fits and the study summary.
+"""Tidy pandas tables from transport results: per-run rows, line fits, the study summary and
+the potentials.
 
-Tables (units in the column names; written as CSV and parquet by :func:`write_table`):
+The rows join the results on the study plan (:meth:`tbmto.config.StudyPlan.run_records`,
+written to ``plan/runs.csv``): every metadata column comes from the plan — the result files
+carry only the physics — and a result whose SOC switch, magnetisation or slab length disagrees
+with its plan row is an error, never a silent fallback. This module does not import the config
+module.
+
+Tables (units in the column names; written as CSV and parquet by :func:`tbmto.io.write_table`):
 
 ``transport``
-    One row per (system, L, configuration, magnetisation, SOC): system, scan, kind, x, x_fe,
-    delta_angstrom, lattice_constant_angstrom, direction, L_layers, L_nm, config,
-    magnetization, soc, nested, G_e2h, area_nm2, R_ohm_m2 (the area resistance R·A = A/G),
+    One row per (system, L, configuration, magnetisation, SOC): the plan's system columns
+    (system, scan, kind, composition, x, x_element, ``x_<El>`` for every element of the study,
+    delta_angstrom, delta_over_a, lattice, lattice_constant_angstrom, layer_spacing_angstrom,
+    direction, lead), then L_layers, L_nm, config, magnetization, soc, soc_form,
+    linearisation, kgrid, nested, G_e2h, area_nm2, R_ohm_m2 (the area resistance R·A = A/G),
     damping_T, damping_T_yy, damping_T_xy, damping_T_mean, moment_muB, n_modes_left,
     n_modes_right, n_k, seconds. The damping tensor G̃_ab = ⟨Re Tr ∂S†/∂θ_a ∂S/∂θ_b⟩ is given in
     the frame of the two rotation axes ⊥ m (ê₁ = ẑ × m̂, or x̂ for m ∥ ẑ; ê₂ = m̂ × ê₁):
@@ -18,9 +27,16 @@ Tables (units in the column names; written as CSV and parquet by :func:`write_ta
     ``moment_muB`` vs ``L_layers``; slope, slope_err,
     intercept, intercept_err, x_variable, n_lengths, n_configs, method.
 ``summary``
-    One row per (system, soc): rho_par_uohm_cm, rho_perp_uohm_cm, rho_avg_uohm_cm, amr, alpha
-    (each with ``_err``), RA_interface_par_ohm_m2, RA_interface_perp_ohm_m2,
-    damping_interface_T (with ``_err``), dT_dL_per_layer, dM_dL_muB_per_layer, alpha_source.
+    One row per (system, soc): the system columns, then rho_par_uohm_cm, rho_perp_uohm_cm,
+    rho_avg_uohm_cm, amr, alpha (each with ``_err``), RA_interface_par_ohm_m2,
+    RA_interface_perp_ohm_m2, damping_interface_T (with ``_err``), dT_dL_per_layer,
+    dM_dL_muB_per_layer, alpha_source.
+``potentials``
+    One row per (system, species) from the self-consistent potential files
+    (:func:`potentials_table`): the system's ``x_<El>`` columns and lattice, then role (slab or
+    lead), species, concentration, site_fraction, moment_muB, charge_e (valence electrons in
+    the sphere), net_charge_e, fermi_energy_Ry (absolute, of the file), linearisation, xi_p_Ry
+    and xi_d_Ry (the spin–orbit parameters at the transport energy of that linearisation).
 
 The bulk α uses the runs named by ``damping_from`` ("par", "perp" or "average": T and M
 averaged over both magnetisations configuration by configuration), each run with the mean of
@@ -30,44 +46,36 @@ the available magnetisation is used and ``alpha_source`` says which.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from tbmto.config import SOC_LABELS, layer_spacing_angstrom, transport_runs
 from tbmto.fit import alpha_from_slopes, fit_lines, resistivity_summary, resistivity_uohm_cm
+from tbmto.io import read_json, read_transport
 
 __all__ = [
-    "TRANSPORT_FORMAT",
     "transport_record",
-    "transport_grid_paths",
     "transport_table",
     "fit_table",
     "summary_table",
-    "atomic_write",
-    "write_table",
-    "read_table",
+    "potentials_table",
 ]
 
-TRANSPORT_FORMAT = "tbmto-transport/1"
-"""``format`` tag of the transport JSON files written by ``tbmto transport``."""
-
-_TRANSPORT_COLUMNS = [
-    "system", "scan", "kind", "x", "x_fe", "delta_angstrom", "lattice_constant_angstrom",
-    "direction", "L_layers", "L_nm", "config", "magnetization", "soc", "soc_form", "linearisation",
-    "kgrid", "nested", "G_e2h", "area_nm2",
+_RUN_COLUMNS = ("L_layers", "config", "magnetization", "soc")
+"""Plan columns that identify a run within a system (the rest of a plan row describes the
+system)."""
+_RESULT_COLUMNS = [
+    "L_nm", "soc_form", "linearisation", "kgrid", "nested", "G_e2h", "area_nm2",
     "R_ohm_m2", "damping_T", "damping_T_yy", "damping_T_xy", "damping_T_mean", "moment_muB",
     "n_modes_left", "n_modes_right", "n_k", "seconds",
 ]
+_REQUIRED_PLAN_COLUMNS = ("path", "system", "scan", "kind", "x", "delta_angstrom",
+                          "lattice_constant_angstrom", "layer_spacing_angstrom", "direction",
+                          *_RUN_COLUMNS)
 MIN_MOMENT_SLOPE_MUB: float = 1e-3
 """|dM/dL| (μB per layer and supercell) below which the slab counts as non-magnetic (α = NaN)."""
-
-_META_COLUMNS = ["system", "scan", "kind", "x", "x_fe", "delta_angstrom", "lattice_constant_angstrom"]
 
 
 def _float(v) -> float:
@@ -81,55 +89,59 @@ def _transverse_mean(t_xx, t_yy):
     return np.where(np.isfinite(t_yy), 0.5 * (t_xx + t_yy), t_xx)
 
 
-def transport_record(data: dict, source: str = "<dict>") -> dict:
-    """One ``transport`` table row from a parsed transport JSON.
+def _system_columns(columns) -> list[str]:
+    """The columns of a transport table that describe the system (same on all its rows)."""
+    return [c for c in columns if c not in _RUN_COLUMNS and c not in _RESULT_COLUMNS and c != "path"]
+
+
+def transport_record(data: dict, plan_row: Mapping, source: str = "<dict>") -> dict:
+    """One ``transport`` table row: the plan row's metadata and the result of ``data``.
 
     Parameters
     ----------
     data : dict
         Content of a file written by ``tbmto transport`` (``format`` = tbmto-transport/1).
+    plan_row : mapping
+        The run's row of the plan's runs table (:meth:`tbmto.config.StudyPlan.run_records`).
     source : str
         File name for error messages.
 
     Raises
     ------
     ValueError
-        If the format tag or a required field is missing.
+        If a required result field is missing, or the file's SOC switch, magnetisation or slab
+        length differs from the plan row.
     """
     from tbmto.observables import area_resistance_ohm_m2
 
-    if data.get("format") != TRANSPORT_FORMAT:
-        raise ValueError(f"{source}: not a {TRANSPORT_FORMAT} file (format={data.get('format')!r})")
-    meta, res = data.get("meta", {}), data.get("result", {})
-    for key in ("system", "L_layers", "config", "lattice_constant_angstrom", "direction"):
-        if key not in meta:
-            raise ValueError(f"{source}: meta.{key} missing")
-    for key in ("G_e2h", "area_nm2"):
+    inputs, res = data.get("inputs", {}), data.get("result", {})
+    for key in ("G_e2h", "area_nm2", "slab_layers"):
         if key not in res:
             raise ValueError(f"{source}: result.{key} missing")
-    a = float(meta["lattice_constant_angstrom"])
-    d = float(meta.get("layer_spacing_angstrom") or layer_spacing_angstrom(a, str(meta["direction"])))
-    L = int(meta["L_layers"])
+    for key in ("soc", "magnetization_label", "soc_form", "linearisation", "kgrid"):
+        if key not in inputs:
+            raise ValueError(f"{source}: inputs.{key} missing")
+    L = int(plan_row["L_layers"])
+    checks = (("soc", bool(inputs["soc"]), bool(plan_row["soc"])),
+              ("magnetization", str(inputs["magnetization_label"]), str(plan_row["magnetization"])),
+              ("slab length L (layers)", int(res["slab_layers"]), L))
+    for what, got, want in checks:
+        if got != want:
+            raise ValueError(f"{source}: {what} is {got!r} in the result but {want!r} in the study "
+                             "plan; the file belongs to another run (rerun it)")
     G, area = float(res["G_e2h"]), float(res["area_nm2"])
+    if not G > 0:
+        raise ValueError(
+            f"{source}: G = {G!r} e²/h: no channel is transmitted (the leads have no propagating "
+            f"state at the {res.get('n_k', '?')} k-points, or every one is reflected); use a "
+            "denser transport.kmesh or a lead metal with more channels along this direction")
     t_xx, t_yy = _float(res.get("damping_T")), _float(res.get("damping_T_yy"))
-    return {
-        "system": str(meta["system"]),
-        "scan": str(meta.get("scan", meta["system"])),
-        "kind": str(meta.get("kind", "")),
-        "x": _float(meta.get("x", 0.0)),
-        "x_fe": _float(meta.get("x_fe", 0.0)),
-        "delta_angstrom": _float(meta.get("delta_angstrom", 0.0)),
-        "lattice_constant_angstrom": a,
-        "direction": str(meta["direction"]),
-        "L_layers": L,
-        "L_nm": L * d / 10.0,
-        "config": int(meta["config"]),
-        "magnetization": str(data.get("inputs", {}).get("magnetization_label", meta.get("magnetization", ""))),
-        "soc": bool(data.get("inputs", {}).get("soc", meta.get("soc", True))),
-        # runs written before these options existed used the orthogonal form at the band centres
-        "soc_form": str(data.get("inputs", {}).get("soc_form", "orthogonal")),
-        "linearisation": str(data.get("inputs", {}).get("linearisation", "band_centre")),
-        "kgrid": str(data.get("inputs", {}).get("kgrid", "shifted")),
+    row = {k: v for k, v in plan_row.items() if k != "path"}
+    row.update({
+        "L_nm": L * float(plan_row["layer_spacing_angstrom"]) / 10.0,
+        "soc_form": str(inputs["soc_form"]),
+        "linearisation": str(inputs["linearisation"]),
+        "kgrid": str(inputs["kgrid"]),
         "nested": res.get("nested_lengths") is not None,
         "G_e2h": G,
         "area_nm2": area,
@@ -143,63 +155,81 @@ def transport_record(data: dict, source: str = "<dict>") -> dict:
         "n_modes_right": _float(res.get("n_modes_right")),
         "n_k": int(res.get("n_k", 0)),
         "seconds": _float(res.get("seconds")),
-    }
+    })
+    return row
 
 
-def transport_grid_paths(
-    transport_dir: str,
-    systems: Sequence[str],
-    lengths: Sequence[int],
-    configurations: int,
-    magnetizations: Sequence[str],
-    socs: Sequence[str],
-    damping_from: str = "par",
-) -> list[str]:
-    """Transport file names of a study grid (layout of :meth:`tbmto.config.StudyPlan.transport_path`).
+def transport_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """The ``transport`` table: every run of the plan's runs table joined with its result file.
 
-    ``socs`` holds the labels "soc"/"nosoc". Only the (magnetization, soc) pairs that the
-    workflow computes are listed (:func:`tbmto.config.transport_runs`: no ``perp`` without SOC
-    next to ``par``).
-    """
-    allowed = set(SOC_LABELS.values())
-    for s in socs:
-        if s not in allowed:
-            raise ValueError(f"soc labels must be 'soc' or 'nosoc', got {s!r}")
-    runs = transport_runs(list(magnetizations), [s == SOC_LABELS[True] for s in socs], damping_from)
-    return [
-        f"{transport_dir.rstrip('/')}/{sysl}/L{int(L)}/c{c}_{m}_{SOC_LABELS[soc]}.json"
-        for sysl in systems
-        for L in lengths
-        for c in range(int(configurations))
-        for m, soc in runs
-    ]
+    Parameters
+    ----------
+    runs : DataFrame
+        The plan's runs table (``plan/runs.csv``, :meth:`tbmto.config.StudyPlan.run_records`):
+        ``path`` of each result file plus its metadata columns.
 
-
-def transport_table(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
-    """The ``transport`` table from transport JSON files (sorted by system, soc, m, L, config).
+    Returns
+    -------
+    DataFrame
+        Sorted by system, soc, magnetization, L, config.
 
     Raises
     ------
     FileNotFoundError
         Naming the first missing file.
     ValueError
-        For a file that is not a transport result.
+        For a runs table without the plan's columns, a file that is not a transport result, or
+        a result that does not belong to its plan row (:func:`transport_record`).
     """
-    rows = []
-    for p in paths:
-        p = os.fspath(p)
-        if not os.path.isfile(p):
-            raise FileNotFoundError(f"transport result not found: {p}")
-        with open(p, encoding="utf-8") as fh:
-            try:
-                data = json.load(fh)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{p}: not valid JSON: {exc}") from None
-        rows.append(transport_record(data, p))
-    if not rows:
-        raise ValueError("no transport results given")
-    df = pd.DataFrame(rows, columns=_TRANSPORT_COLUMNS)
+    missing = [c for c in _REQUIRED_PLAN_COLUMNS if c not in runs.columns]
+    if missing:
+        raise ValueError(f"runs table lacks the column(s) {', '.join(missing)} of a study plan's "
+                         "runs table (tbmto.config.StudyPlan.run_records)")
+    if runs.empty:
+        raise ValueError("no transport results given (the runs table is empty)")
+    rows = [transport_record(read_transport(r["path"]), r, str(r["path"]))
+            for r in runs.to_dict("records")]
+    df = pd.DataFrame(rows)
+    order = _system_columns(df.columns) + list(_RUN_COLUMNS) + _RESULT_COLUMNS
+    df = df[order]
     return df.sort_values(["system", "soc", "magnetization", "L_layers", "config"], ignore_index=True)
+
+
+def potentials_table(systems: pd.DataFrame, linearisation: str = "fermi") -> pd.DataFrame:
+    """The ``potentials`` table: one row per (system, species) of the slab and lead potentials.
+
+    Parameters
+    ----------
+    systems : DataFrame
+        The plan's systems table (``plan/systems.csv``,
+        :meth:`tbmto.config.StudyPlan.system_records`) with the ``potential`` and
+        ``lead_potential`` file paths.
+    linearisation : {"fermi", "band_centre"}
+        Energy at which ξ_p, ξ_d are reported (:func:`tbmto.potentials.load`): that of the
+        transport runs.
+    """
+    from tbmto.potentials import load
+
+    keep = ["system"] + [c for c in systems.columns if c.startswith("x_") and c != "x_element"] + ["lattice"]
+    rows = []
+    for rec in systems.to_dict("records"):
+        for role, key in (("slab", "potential"), ("lead", "lead_potential")):
+            path = rec[key]
+            raw = read_json(path, "potentials file")
+            pots = load(path, linearisation=linearisation)
+            for name, sp in pots.species.items():
+                detail = raw["species"][name]
+                charge = float(np.sum(sp.charges)) if sp.charges is not None else math.nan
+                n_val = (sp.radial.z - sp.radial.core_electrons) if sp.radial is not None else math.nan
+                rows.append({**{k: rec[k] for k in keep}, "role": role, "potential": path,
+                             "species": name, "concentration": sp.concentration,
+                             "site_fraction": float(detail.get("site_fraction", sp.concentration)),
+                             "moment_muB": sp.moment_muB, "charge_e": charge,
+                             "net_charge_e": n_val - charge,
+                             "fermi_energy_Ry": float(raw["fermi_energy_Ry"]),
+                             "linearisation": linearisation,
+                             "xi_p_Ry": float(sp.xi[1]), "xi_d_Ry": float(sp.xi[2])})
+    return pd.DataFrame(rows)
 
 
 def _paired(df: pd.DataFrame, value: str, mags: Sequence[str]) -> pd.DataFrame:
@@ -231,8 +261,7 @@ def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str) -> tup
     d_nm = float(first["L_nm"]) / float(first["L_layers"])
     mags = sorted(set(df["magnetization"]), key=lambda m: {"par": 0, "perp": 1}.get(m, 2))
     fits: list[dict] = []
-    summ: dict = {k: first[k] for k in _META_COLUMNS}
-    summ["delta_over_a"] = float(first["delta_angstrom"]) / float(first["lattice_constant_angstrom"])
+    summ: dict = {k: first[k] for k in _system_columns(df.columns)}
     summ["soc"] = bool(first["soc"])
 
     def add_fit(quantity: str, m: str, lf, x_variable: str) -> None:
@@ -318,8 +347,8 @@ def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str) -> tup
     return fits, summ
 
 
-_SUMMARY_COLUMNS = _META_COLUMNS + [
-    "delta_over_a", "soc", "n_lengths", "n_configs", "fit_method",
+_SUMMARY_RESULT_COLUMNS = [
+    "soc", "n_lengths", "n_configs", "fit_method",
     "rho_par_uohm_cm", "rho_par_uohm_cm_err", "rho_perp_uohm_cm", "rho_perp_uohm_cm_err",
     "rho_avg_uohm_cm", "rho_avg_uohm_cm_err", "amr", "amr_err", "alpha", "alpha_err", "alpha_source",
     "RA_interface_par_ohm_m2", "RA_interface_par_ohm_m2_err", "RA_interface_perp_ohm_m2",
@@ -344,7 +373,7 @@ def _fit_all(transport: pd.DataFrame, method: str, g: float, damping_from: str) 
         fit_rows += f
         summ_rows.append(s)
     fits = pd.DataFrame(fit_rows, columns=_FIT_COLUMNS)
-    summary = pd.DataFrame(summ_rows, columns=_SUMMARY_COLUMNS)
+    summary = pd.DataFrame(summ_rows, columns=_system_columns(transport.columns) + _SUMMARY_RESULT_COLUMNS)
     summary = summary.sort_values(["kind", "scan", "x", "delta_angstrom", "soc"], ignore_index=True)
     return fits, summary
 
@@ -369,47 +398,3 @@ def summary_table(transport: pd.DataFrame, method: str = "spread", g: float = 2.
         Magnetisation runs used for α.
     """
     return _fit_all(transport, method, g, damping_from)[1]
-
-
-def atomic_write(path: str | os.PathLike, writer) -> None:
-    """Call ``writer(tmp)`` on a temporary file next to ``path``, then rename it to ``path``.
-
-    The temporary file keeps the suffix of ``path`` (format detection by extension) and gets
-    the permissions of a normally created file (0666 minus the umask); it is removed on error,
-    so ``path`` is either the complete new file or untouched.
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path)) or "."
-    os.makedirs(directory, exist_ok=True)
-    suffix = os.path.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=suffix, dir=directory)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.chmod(tmp, 0o666 & ~umask)
-        writer(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def write_table(df: pd.DataFrame, stem: str | os.PathLike) -> list[str]:
-    """Write ``df`` to ``<stem>.csv`` and ``<stem>.parquet`` atomically; returns the paths."""
-    stem = os.fspath(stem)
-    csv, parquet = stem + ".csv", stem + ".parquet"
-    atomic_write(csv, lambda p: df.to_csv(p, index=False))
-    atomic_write(parquet, lambda p: df.to_parquet(p, index=False))
-    return [csv, parquet]
-
-
-def read_table(tables_dir: str | os.PathLike, name: str) -> pd.DataFrame:
-    """Read table ``name`` (transport, fits, summary) from ``tables_dir`` (parquet preferred)."""
-    base = os.path.join(os.fspath(tables_dir), name)
-    if os.path.isfile(base + ".parquet"):
-        return pd.read_parquet(base + ".parquet")
-    if os.path.isfile(base + ".csv"):
-        return pd.read_csv(base + ".csv")
-    raise FileNotFoundError(f"table {name!r} not found in {tables_dir} (expected {name}.parquet or {name}.csv)")

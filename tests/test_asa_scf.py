@@ -1,4 +1,4 @@
-"""LSDA-ASA self-consistency: fcc Cu against the reference table, magnetic elements, NiFe.
+"""LSDA-ASA self-consistency: fcc Cu against the reference table, magnetic elements, alloys.
 
 Reference numbers: shared/reference/asa-reference.md (independent prototype, and the published
 RS-LMTO-ASA values it quotes): fcc Cu at 3.614 Å, d channel E_F − C = 0.2106 Ry (published
@@ -69,17 +69,18 @@ def test_nonconvergence_raises():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(system="Xx"), "unknown element"),
-        (dict(system="Cu", lattice="hcp"), "lattice"),
-        (dict(system="Cu", a=12.0), "sensible range"),
-        (dict(system="NiFe"), "x"),
-        (dict(system="NiFe", x=1.5), "x must lie"),
-        (dict(system="Cu", x=0.2), "alloy"),
-        (dict(system="Cu", kmesh=0), "kmesh"),
-        (dict(system="Cu", smearing_Ry=-1.0), "smearing_Ry"),
-        (dict(system="Ag", lattice="bcc"), "default lattice constant"),
-        (dict(system="NiFe", x=0.01), "rounds to 0"),
-        (dict(system="He"), "Li on"),
+        (dict(composition="Xx"), "unknown element"),
+        (dict(composition={"Ni": 0.8, "Xx": 0.2}), "unknown element"),
+        (dict(composition="Cu", lattice="hcp"), "lattice"),
+        (dict(composition="Cu", a=12.0), "sensible range"),
+        (dict(composition={"Ni": 0.8, "Fe": 0.3}), "sum to 1"),
+        (dict(composition={"Ni": 1.2, "Fe": -0.2}), "must lie in"),
+        (dict(composition="Cu", kmesh=0), "kmesh"),
+        (dict(composition="Cu", smearing_Ry=-1.0), "smearing_Ry"),
+        (dict(composition="Xe"), "explicitly"),
+        (dict(composition={"Ni": 0.99, "Fe": 0.01}), r"round\(s\) to 0 of the 32 sites"),
+        (dict(composition={"Ni": 0.8, "Fe": 0.2}, alloy_model="vca"), "alloy_model"),
+        (dict(composition="He", a=3.0), "Li on"),
     ],
 )
 def test_bad_input(kwargs, match):
@@ -112,23 +113,40 @@ def test_new_element_by_arguments_fcc_co():
 
 @pytest.mark.slow
 def test_permalloy_species_moments():
-    d = scf("NiFe", x=0.2, progress=False)
+    d = scf({"Ni": 0.8, "Fe": 0.2}, a=3.548, progress=False)
     ni, fe = d["species"]["Ni"], d["species"]["Fe"]
     assert ni["concentration"] == pytest.approx(0.8) and fe["concentration"] == pytest.approx(0.2)
     # strong-ferromagnet Fe and Ni moments close to the KKR-CPA/experiment values (0.6 / 2.6)
     assert ni["moment_muB"] == pytest.approx(0.6, abs=0.1)
     assert fe["moment_muB"] == pytest.approx(2.65, abs=0.15)
-    n_fe = d["provenance"]["settings"]["n_fe_sites"]
+    n_fe = d["provenance"]["settings"]["site_counts"]["Fe"]
     n = d["provenance"]["settings"]["n_sites"]
-    assert n_fe == round(0.2 * n)
+    assert n_fe == round(0.2 * n) and fe["site_fraction"] == n_fe / n
+    assert d["system"] == "Ni0.8Fe0.2" and d["composition"] == {"Ni": 0.8, "Fe": 0.2}
 
 
-def test_nife_end_point_is_the_element():
-    # x = 0 runs fcc Ni on the primitive cell at the Vegard lattice constant a(0) = 3.524 Å;
+def test_alloy_end_points_reproduce_the_element_scf():
+    """x → 0 and x → 1 of an alloy scan are the element SCF, number for number."""
+    def strip(d):
+        d = json.loads(json.dumps(d))
+        d["provenance"].pop("seconds")
+        return d
+
+    for comp, el, lattice in (({"Ni": 1.0, "Co": 0.0}, "Ni", "fcc"), ({"Fe": 0.0, "Cr": 1.0}, "Cr", "bcc")):
+        alloy = scf(comp, lattice, a=3.524 if lattice == "fcc" else 2.88, kmesh=8, tol_Ry=1e-4,
+                    progress=False)
+        element = scf(el, lattice, a=3.524 if lattice == "fcc" else 2.88, kmesh=8, tol_Ry=1e-4,
+                      progress=False)
+        assert strip(alloy) == strip(element)
+
+
+def test_alloy_end_point_is_the_element():
+    # x = 0 runs fcc Ni on the primitive cell at the Vegard lattice constant a(0) = a_Ni;
     # even on a coarse 8³ mesh Ni is a ferromagnet near 0.6 μB
-    d = scf("NiFe", x=0.0, kmesh=8, progress=False)
+    d = scf({"Ni": 1.0, "Fe": 0.0}, kmesh=8, progress=False)
     assert list(d["species"]) == ["Ni"]
-    assert d["x_fe"] == 0.0 and d["lattice_constant_angstrom"] == pytest.approx(3.524)
+    assert d["system"] == "Ni" and d["composition"] == {"Ni": 1.0}
+    assert d["lattice_constant_angstrom"] == pytest.approx(3.524, abs=1e-3)
     ni = d["species"]["Ni"]
     assert ni["concentration"] == 1.0
     assert 0.5 < ni["moment_muB"] < 0.7
@@ -139,6 +157,6 @@ def test_nife_end_point_is_the_element():
 @pytest.mark.slow
 def test_dilute_fe_in_ni_is_parallel_high_spin():
     # 2 Fe in 32 sites: Fe impurities in Ni carry a large moment parallel to the host
-    d = scf("NiFe", x=0.05, progress=False)
+    d = scf({"Ni": 0.95, "Fe": 0.05}, a=3.53, progress=False)
     assert d["species"]["Fe"]["moment_muB"] > 2.4
     assert d["species"]["Ni"]["moment_muB"] == pytest.approx(0.6, abs=0.1)

@@ -14,7 +14,7 @@ import pytest
 
 from tbmto.cli import main
 
-SUBCOMMANDS = ["scf", "build", "transport", "fit", "plot", "run"]
+SUBCOMMANDS = ["scf", "build", "transport", "plan", "fit", "plot", "run"]
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -41,20 +41,22 @@ BAD = [
     (["build", "--layers", "4", "--a", "3.5", "--supercell", "2,x", "--out", "x.extxyz"], "--supercell"),
     (["build", "--layers", "4", "--a", "3.5", "--composition", "Ni=0.8,Fe=0.3", "--out", "x.extxyz"], "--composition"),
     (["build", "--layers", "4", "--a", "3.5", "--composition", "Ni=0.8,Xy=0.2", "--out", "x.extxyz"], "--composition"),
-    (["build", "--layers", "4", "--a", "3.5", "--direction", "110", "--out", "x.extxyz"], "--direction"),
+    (["build", "--layers", "4", "--a", "3.5", "--direction", "010", "--out", "x.extxyz"], "--direction"),
+    (["build", "--layers", "4", "--a", "3.5", "--lattice", "hcp", "--out", "x.extxyz"], "--lattice"),
     (["build", "--layers", "4", "--a", "3.5", "--delta", "-0.1", "--out", "x.extxyz"], "--delta"),
     (["build", "--layers", "4", "--a", "3.5"], "--out"),
     (["transport", "--structure", "s", "--potentials", "p", "--magnetization", "up", "--out", "t"], "--magnetization"),
     (["transport", "--structure", "s", "--potentials", "p", "--magnetization", "0,0,0", "--out", "t"], "--magnetization"),
     (["transport", "--structure", "s", "--potentials", "p", "--kmesh", "0", "--out", "t"], "--kmesh"),
-    (["transport", "--structure", "s", "--potentials", "p", "--meta", "novalue", "--out", "t"], "--meta"),
     (["transport", "--structure", "s", "--potentials", "p", "--out", "t", "--frobnicate"], "--frobnicate"),
-    (["scf", "--system", "Ni", "--x", "1.5", "--out", "p"], "--x"),
-    (["scf", "--system", "Ni", "--kmesh", "two", "--out", "p"], "--kmesh"),
-    (["scf", "--system", "Ni", "--lattice", "hcp", "--out", "p"], "--lattice"),
-    (["fit", "--out-dir", "t", "--method", "magic"], "--method"),
-    (["fit", "--out-dir", "t", "--systems", "a"], "--transport-dir"),
-    (["fit", "--out-dir", "t", "--lengths", "4,x", "--transport-dir", "d"], "--lengths"),
+    (["scf", "--composition", "Ni=1.5,Fe=-0.5", "--out", "p"], "--composition"),
+    (["scf", "--composition", "Ni=0.8,Fe=0.1", "--out", "p"], "sum to 1"),
+    (["scf", "--composition", "Xx", "--out", "p"], "unknown element"),
+    (["scf", "--composition", "Ni", "--kmesh", "two", "--out", "p"], "--kmesh"),
+    (["scf", "--composition", "Ni", "--lattice", "hcp", "--out", "p"], "--lattice"),
+    (["scf", "--composition", "Ni", "--alloy-model", "vca", "--out", "p"], "--alloy-model"),
+    (["fit", "--out-dir", "t", "--runs", "r.csv", "--method", "magic"], "--method"),
+    (["fit", "--out-dir", "t"], "--runs"),
     (["plot", "nonsense", "--tables-dir", "t", "--out", "f"], "kind"),
     (["run", "--cores", "0"], "--cores"),
     (["frobnicate"], "COMMAND"),
@@ -70,13 +72,6 @@ def test_bad_options_exit_2_naming_the_option(argv, option, capsys):
     assert option in err, err
 
 
-def test_fit_without_inputs_exits_2(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["fit", "--out-dir", "t"])
-    assert exc.value.code == 2
-    assert "transport JSON files or the grid" in capsys.readouterr().err
-
-
 def test_run_rejects_invalid_config_with_exit_2(tmp_path, capsys):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text("study: x\nalloys: [{elements: [Ni, Fe], x: [0.2]}]\ngeometry: {lengths: [4, 6]}\n")
@@ -85,59 +80,87 @@ def test_run_rejects_invalid_config_with_exit_2(tmp_path, capsys):
     assert "geometry.lengths" in err and "at least 3" in err
 
 
-def test_fit_missing_transport_file_exits_2(tmp_path, capsys):
-    assert main(["fit", str(tmp_path / "nope.json"), "--out-dir", str(tmp_path)]) == 2
-    assert "nope.json" in capsys.readouterr().err
+THERMAL = {"study": "syn", "seed": 1,
+           "thermal": [{"element": "Ni", "lattice_constant": 3.524, "delta_over_a": [0.02]}],
+           "geometry": {"supercell": [1, 1], "lengths": [3, 5, 7], "configurations": 2},
+           "transport": {"soc": [True]}}
 
 
-def _write_transport(path: Path, L: int, conf: int, m: str, G: float, T: float, M: float, soc: bool = True):
+def _plan(tmp_path: Path, config: dict):
+    """Write ``config``, run ``tbmto plan`` on it in ``tmp_path``; returns the StudyPlan."""
+    import yaml
+
+    from tbmto.config import expand_plan
+
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert main(["plan", str(path), "--directory", str(tmp_path)]) == 0
+    return expand_plan(config)
+
+
+def _write_transport(path: Path, L: int, m: str, G: float, T: float, M: float, soc: bool = True):
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({
         "format": "tbmto-transport/1",
-        "meta": {"system": "Ni_d0.07048", "scan": "Ni", "kind": "thermal", "x": 0.0, "x_fe": 0.0,
-                 "delta_angstrom": 0.07048, "lattice_constant_angstrom": 3.524, "direction": "001",
-                 "layer_spacing_angstrom": 1.762, "L_layers": L, "config": conf},
-        "inputs": {"magnetization_label": m, "soc": soc},
-        "result": {"G_e2h": G, "area_nm2": 0.0621, "damping_T": T, "moment_muB": M,
+        "inputs": {"magnetization_label": m, "soc": soc, "soc_form": "exact", "linearisation": "fermi",
+                   "kgrid": "shifted"},
+        "result": {"G_e2h": G, "area_nm2": 0.0621, "damping_T": T, "moment_muB": M, "slab_layers": L,
                    "n_modes_left": 2.0, "n_modes_right": 2.0, "n_k": 4, "seconds": 0.1},
     }))
 
 
-def test_fit_and_plot_on_synthetic_results(tmp_path):
-    from tbmto.observables import area_resistance_ohm_m2
-    from tbmto.tables import read_table
+def _fit(tmp_path: Path, plan, *extra: str) -> int:
+    return main(["fit", "--runs", str(tmp_path / plan.runs_table), *extra,
+                 "--out-dir", str(tmp_path / "tables")])
 
-    tdir = tmp_path / "transport" / "Ni_d0.07048"
+
+def test_fit_missing_transport_file_exits_2(tmp_path, capsys):
+    plan = _plan(tmp_path, THERMAL)
+    assert _fit(tmp_path, plan) == 2
+    assert "transport result not found" in capsys.readouterr().err
+
+
+def test_fit_and_plot_on_synthetic_results(tmp_path, monkeypatch):
+    from tbmto.io import read_table
+    from tbmto.observables import area_resistance_ohm_m2
+
+    monkeypatch.chdir(tmp_path)  # the plan's paths are relative to the working directory
+    plan = _plan(tmp_path, THERMAL)
     rho = {"par": 5.0, "perp": 4.5}  # μΩ·cm
-    area = 0.0621
-    RA_of_G = area_resistance_ohm_m2(1.0, area)  # R·A for G = 1 e²/h
-    for L in (3, 5, 7):
-        for c in range(2):
-            for m in ("par", "perp"):
-                RA = 2e-15 + rho[m] * 1e-8 * L * 0.1762e-9 + (c - 0.5) * 1e-17
-                d = tdir / f"L{L}"
-                d.mkdir(parents=True, exist_ok=True)
-                _write_transport(d / f"c{c}_{m}_soc.json", L, c, m, RA_of_G / RA, 0.1 * L + c * 0.01, 0.6 * L)
-    rc = main(["fit", "--transport-dir", str(tmp_path / "transport"), "--systems", "Ni_d0.07048",
-               "--lengths", "3,5,7", "--configurations", "2", "--magnetizations", "par,perp", "--soc", "soc",
-               "--out-dir", str(tmp_path / "tables")])
-    assert rc == 0
+    RA_of_G = area_resistance_ohm_m2(1.0, 0.0621)  # R·A for G = 1 e²/h
+    for run in plan.run_records():
+        L, c, m = run["L_layers"], run["config"], run["magnetization"]
+        RA = 2e-15 + rho[m] * 1e-8 * L * 0.1762e-9 + (c - 0.5) * 1e-17
+        _write_transport(Path(run["path"]), L, m, RA_of_G / RA, 0.1 * L + c * 0.01, 0.6 * L)
+    assert _fit(tmp_path, plan) == 0
     for name in ("transport", "fits", "summary"):
         assert (tmp_path / "tables" / f"{name}.csv").is_file()
         assert (tmp_path / "tables" / f"{name}.parquet").is_file()
     tr = read_table(tmp_path / "tables", "transport")
-    assert len(tr) == 12
+    assert len(tr) == 12 and set(tr["composition"]) == {"Ni"} and set(tr["x_Ni"]) == {1.0}
+    assert set(tr["lattice"]) == {"fcc"} and set(tr["lead"]) == {"Cu"} and "x_fe" not in tr
     assert sorted(set(tr["L_nm"])) == pytest.approx([0.3 * 1.762, 0.5 * 1.762, 0.7 * 1.762])
     s = read_table(tmp_path / "tables", "summary").iloc[0]
     assert s["rho_par_uohm_cm"] == pytest.approx(5.0, rel=1e-6)
     assert s["rho_perp_uohm_cm"] == pytest.approx(4.5, rel=1e-6)
     assert s["alpha"] == pytest.approx(2 * 0.1 / (4 * math.pi * 0.6), rel=1e-9)
-    assert s["delta_over_a"] == pytest.approx(0.02)
+    assert s["delta_over_a"] == pytest.approx(0.02) and s["composition"] == "Ni"
     for kind in ("fit_resistance", "fit_damping", "rho_delta", "alpha_delta"):
         stem = tmp_path / "figures" / kind
         assert main(["plot", kind, "--tables-dir", str(tmp_path / "tables"), "--out", str(stem)]) == 0
         assert stem.with_suffix(".png").stat().st_size > 1000
         assert stem.with_suffix(".pdf").stat().st_size > 1000
     assert not list((tmp_path / "figures").glob(".tmp_*"))
+
+
+def test_fit_rejects_a_result_that_is_not_its_plan_row(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    plan = _plan(tmp_path, THERMAL)
+    for run in plan.run_records():
+        m = "perp" if run["magnetization"] == "par" else "par"  # swapped on purpose
+        _write_transport(Path(run["path"]), run["L_layers"], m, 1.0, 0.1, 0.6)
+    assert _fit(tmp_path, plan) == 2
+    assert "magnetization is 'perp' in the result but 'par' in the study plan" in capsys.readouterr().err
 
 
 def test_run_dry_run_calls_snakemake_on_the_repo_snakefile(tmp_path):
@@ -151,33 +174,23 @@ def test_run_dry_run_calls_snakemake_on_the_repo_snakefile(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
-def test_fit_grid_with_and_without_soc_skips_perp_nosoc(tmp_path):
-    """The workflow does not run perp without SOC (identical to par); the fit grid agrees."""
+def test_fit_with_and_without_soc_skips_perp_nosoc(tmp_path, monkeypatch):
+    """The workflow does not run perp without SOC (identical to par); the plan's runs agree."""
+    from tbmto.io import read_table
     from tbmto.observables import area_resistance_ohm_m2
-    from tbmto.tables import read_table
 
-    tdir = tmp_path / "transport" / "Ni_d0.07048"
+    monkeypatch.chdir(tmp_path)
+    plan = _plan(tmp_path, {**THERMAL, "transport": {"soc": [True, False]}})
+    assert not any(r["magnetization"] == "perp" and not r["soc"] for r in plan.run_records())
     rho = {("par", True): 5.0, ("perp", True): 4.5, ("par", False): 2.0}  # μΩ·cm
     RA_of_G = area_resistance_ohm_m2(1.0, 0.0621)
-    for L in (3, 5, 7):
-        for c in range(2):
-            for (m, soc), r in rho.items():
-                RA = 2e-15 + r * 1e-8 * L * 0.1762e-9 + (c - 0.5) * 1e-17
-                d = tdir / f"L{L}"
-                d.mkdir(parents=True, exist_ok=True)
-                label = "soc" if soc else "nosoc"
-                _write_transport(d / f"c{c}_{m}_{label}.json", L, c, m, RA_of_G / RA, 0.1 * L, 0.6 * L, soc)
-    rc = main(["fit", "--transport-dir", str(tmp_path / "transport"), "--systems", "Ni_d0.07048",
-               "--lengths", "3,5,7", "--configurations", "2", "--magnetizations", "par,perp",
-               "--soc", "soc,nosoc", "--out-dir", str(tmp_path / "tables")])
-    assert rc == 0
+    for run in plan.run_records():
+        L, c, m, soc = run["L_layers"], run["config"], run["magnetization"], run["soc"]
+        RA = 2e-15 + rho[(m, soc)] * 1e-8 * L * 0.1762e-9 + (c - 0.5) * 1e-17
+        _write_transport(Path(run["path"]), L, m, RA_of_G / RA, 0.1 * L, 0.6 * L, soc)
+    assert _fit(tmp_path, plan) == 0
     s = read_table(tmp_path / "tables", "summary").set_index("soc")
     assert s.loc[True, "rho_par_uohm_cm"] == pytest.approx(5.0, rel=1e-6)
     assert s.loc[True, "amr"] == pytest.approx((5.0 - 4.5) / ((5.0 + 2 * 4.5) / 3), rel=1e-6)
     assert s.loc[False, "rho_par_uohm_cm"] == pytest.approx(2.0, rel=1e-6)
     assert math.isnan(s.loc[False, "rho_perp_uohm_cm"]) and math.isnan(s.loc[False, "amr"])
-    # alpha from perp alone needs the perp no-SOC runs, which are missing here: clear error
-    rc = main(["fit", "--transport-dir", str(tmp_path / "transport"), "--systems", "Ni_d0.07048",
-               "--lengths", "3,5,7", "--configurations", "2", "--magnetizations", "par,perp",
-               "--soc", "soc,nosoc", "--damping-from", "perp", "--out-dir", str(tmp_path / "t2")])
-    assert rc == 2

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tbmto.config import ConfigError, expand_plan, layer_spacing_angstrom, load_config, validate_config
-from tbmto.materials import vegard_lattice_constant
+from tbmto.config import ConfigError, expand_plan, load_config, validate_config
+from tbmto.materials import element_lattice_constant, vegard_lattice_constant
+from tbmto.structure import layer_spacing
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((REPO / "configs").glob("*.yaml"))
@@ -85,7 +86,9 @@ BAD = [
     (_with("geometry.supercell", [2.5, 2]), "geometry.supercell[0]", "integer"),
     (_with("geometry.supercell", [0, 2]), "geometry.supercell[0]", ">= 1"),
     (_with("geometry.supercell", [2]), "geometry.supercell", "at least 2"),
-    (_with("alloys.0.elements", ["Ni", "Xx"]), "alloys[0].elements[1]", "'Fe'"),
+    (_with("alloys.0.elements", ["Ni", "Xx"]), "alloys[0].elements[1]", "not a known element"),
+    (_with("alloys.0.elements", ["Ni", "He"]), "alloys[0].elements[1]", "from Li on"),
+    (_with("alloys.0.elements", ["Ni", "fe"]), "alloys[0].elements[1]", "element symbols"),
     (_with("geometry.direction", "010"), "geometry.direction", "'111'"),
     (_with("geometry.direction", 1), "geometry.direction", "'001'"),
     (_with("transport.magnetization", ["sideways"]), "transport.magnetization[0]", "'perp'"),
@@ -105,9 +108,26 @@ BAD = [
                            "delta_over_a": [0.01]}]},
      "thermal[0]", "exactly one of delta_angstrom or delta_over_a"),
     ({**BASE, "thermal": [{"element": "Unobtainium", "lattice_constant": 3.5, "delta_over_a": [0.01]}]},
-     "thermal[0].element", "'Ni'"),
+     "thermal[0].element", "element symbol"),
+    ({**BASE, "thermal": [{"element": "Xe", "delta_over_a": [0.01]}]},
+     "thermal[0].lattice_constant", "give the lattice constant in Å"),
+    ({**BASE, "alloys": [{"compositions": [{"Fe": 0.7, "Co": 0.2}]}]},
+     "alloys[0].compositions[0]", "must sum to 1"),
+    ({**BASE, "alloys": [{"compositions": [{"Fe": 1.2, "Co": -0.2}]}]},
+     "alloys[0].compositions[0].Co", "must be > 0"),
+    ({**BASE, "alloys": [{"compositions": [{"Fe": 0.5, "Xx": 0.5}]}]},
+     "alloys[0].compositions[0]", "not a known element"),
+    ({**BASE, "alloys": [{"elements": ["Fe", "Co"], "x": [0.2], "compositions": [{"Fe": 1.0}]}]},
+     "alloys[0]", "either elements"),
+    ({**BASE, "alloys": [{"lattice": "bcc"}]}, "alloys[0]", "either elements"),
+    (_with("alloys.0.lattice", "hcp"), "alloys[0].lattice", "'bcc'"),
+    (_with("geometry.direction", "110"), "geometry.direction", "allowed for fcc: '001', '111'"),
+    ({**BASE, "alloys": [{"elements": ["Fe", "Co"], "x": [0.2], "lattice": "bcc"}],
+      "geometry": {"direction": "111"}}, "geometry.direction", "allowed for bcc: '001', '110'"),
+    (_with("geometry.lead", "Xx"), "geometry.lead", "not a known element"),
+    ({**BASE, "alloys": [{"elements": ["Ni", "Xe"], "x": [0.2]}]}, "alloys[0].lattice_constant",
+     "lacks"),
     ({**BASE, "alloys": []}, "alloys, thermal", "at least one"),
-    (_with("alloys.0.elements", ["Ni", "Co"]), "alloys[0].elements", "allowed pairs: [Fe, Ni]"),
     ({**BASE, "alloys": [{"elements": ["Ni", "Fe"], "x": [0.2], "lattice_constant": "vegard"}, {"elements": ["Ni", "Fe"], "x": [0.5]}]}, "alloys[1].name", "distinct"),
 ]
 
@@ -146,16 +166,49 @@ def test_load_config_names_the_file(tmp_path):
 
 def test_plan_alloy_lattice_constants_and_leads():
     plan = expand_plan(_with("alloys.0.x", [0.2, 0.5]))
-    assert [s.label for s in plan.systems] == ["NiFe_x0.2000", "NiFe_x0.5000"]
     for s in plan.systems:
-        assert s.lattice_constant == pytest.approx(vegard_lattice_constant(s.x))
-        # the Cu lead is computed at the slab's lattice constant
-        assert s.lead_potential.system == "Cu"
+        comp = {"Ni": 1 - s.x, "Fe": s.x}
+        assert s.lattice_constant == pytest.approx(vegard_lattice_constant(comp, "fcc"))
+        # the Cu lead is computed in the slab's lattice at the slab's lattice constant
+        assert s.lead_potential.composition == (("Cu", 1.0),)
+        assert s.lead_potential.lattice == s.lattice == "fcc"
         assert s.lead_potential.lattice_constant == s.lattice_constant
-        assert s.potential.x == s.x and s.potential.system == "NiFe"
-        assert dict(s.composition) == pytest.approx({"Ni": 1 - s.x, "Fe": s.x})
+        assert dict(s.potential.composition) == pytest.approx(comp)
+        assert dict(s.composition) == pytest.approx(comp) and s.x_element == "Fe"
     assert len(plan.potentials()) == 4
-    assert plan.systems[0].lattice_constant == pytest.approx(3.548)
+    assert plan.systems[0].potential.label == f"Ni0.8Fe0.2_fcc_a{plan.systems[0].lattice_constant:.4f}"
+
+
+def test_plan_any_alloy_bcc_multicomponent_and_any_lead():
+    cfg = {"study": "t", "geometry": {"direction": "110", "lead": "Cr", "lengths": [2, 3, 4]},
+           "alloys": [{"elements": ["Fe", "Co"], "x": [0.0, 0.25], "lattice": "bcc"},
+                      {"name": "FeCoV", "lattice": "bcc", "lattice_constant": 2.85,
+                       "compositions": [{"Fe": 0.7, "Co": 0.28, "V": 0.02}, {"Fe": 0.7, "Co": 0.2, "V": 0.1}]}],
+           "thermal": [{"element": "Fe", "lattice": "bcc", "delta_over_a": [0.02]}]}
+    plan = expand_plan(cfg)
+    labels = [s.label for s in plan.systems]
+    assert labels == ["FeCo_x0.0000", "FeCo_x0.2500", "FeCoV_Fe0.7Co0.2V0.1", "FeCoV_Fe0.7Co0.28V0.02",
+                      "Fe_d0.05733"]
+    pure, feco, v10, v02, thermal = plan.systems
+    a_fe, a_co = element_lattice_constant("Fe", "bcc"), element_lattice_constant("Co", "bcc")
+    assert pure.lattice_constant == pytest.approx(a_fe) and pure.composition == (("Fe", 1.0),)
+    assert feco.lattice_constant == pytest.approx(0.75 * a_fe + 0.25 * a_co)
+    # a compositions scan varies the element with the largest spread (Co, then V by order)
+    assert v02.x_element == "Co" and v02.x == pytest.approx(0.28) and v10.x == pytest.approx(0.2)
+    assert thermal.lattice_constant == pytest.approx(a_fe) and thermal.lattice == "bcc"
+    assert all(s.lead_potential.composition == (("Cr", 1.0),) and s.lead_potential.lattice == "bcc"
+               for s in plan.systems)
+    assert plan.elements == ("Fe", "Co", "V")
+    rec = {r["system"]: r for r in plan.system_records()}
+    assert rec["FeCoV_Fe0.7Co0.28V0.02"]["composition"] == "Fe0.7Co0.28V0.02"
+    assert [rec["FeCo_x0.2500"][f"x_{el}"] for el in ("Fe", "Co", "V")] == [0.75, 0.25, 0.0]
+    assert rec["Fe_d0.05733"]["layer_spacing_angstrom"] == pytest.approx(a_fe / 2**0.5)
+    assert "--composition Fe=0.7,Co=0.28,V=0.02 --lattice bcc --a 2.85" in plan.scf_args(v02.potential.label)
+    assert "--lattice bcc --direction 110" in plan.build_args(v02.label, None, 0)
+    assert "--composition Fe " in plan.build_args(pure.label, None, 0) + " "
+    runs = plan.run_records()
+    assert len(runs) == len(plan.transport_files()) == 5 * 3 * 3 * 2
+    assert {r["lead"] for r in runs} == {"Cr"} and all(r["path"].startswith(plan.root) for r in runs)
 
 
 def test_plan_thermal_shares_potentials_and_converts_delta():
@@ -163,7 +216,7 @@ def test_plan_thermal_shares_potentials_and_converts_delta():
     plan = expand_plan(cfg)
     assert [s.delta_angstrom for s in plan.systems] == pytest.approx([0.03524, 0.07048])
     assert len(plan.potentials()) == 2  # one Ni potential and one Cu lead for every Δ
-    assert {s.potential.label for s in plan.systems} == {"Ni_a3.5240"}
+    assert {s.potential.label for s in plan.systems} == {"Ni_fcc_a3.5240"}
     assert plan.figure_names() == ["fit_resistance", "fit_damping", "rho_delta", "alpha_delta"]
 
 
@@ -193,18 +246,20 @@ def test_plan_paths_and_rule_arguments():
 
 
 def test_layer_spacing():
-    assert layer_spacing_angstrom(3.6, "001") == pytest.approx(1.8)
-    assert layer_spacing_angstrom(3.6, "111") == pytest.approx(3.6 / 3**0.5)
+    assert layer_spacing("001", 3.6) == pytest.approx(1.8)
+    assert layer_spacing("111", 3.6) == pytest.approx(3.6 / 3**0.5)
+    assert layer_spacing("110", 2.87, "bcc") == pytest.approx(2.87 / 2**0.5)
     with pytest.raises(ValueError, match="direction"):
-        layer_spacing_angstrom(3.6, "110")
+        layer_spacing("110", 3.6)
 
 
-def test_alloy_element_order_maps_to_fe_fraction():
+def test_alloy_element_order_is_kept():
     plan = expand_plan(_with("alloys.0.elements", ["Fe", "Ni"]))
-    s = plan.systems[0]  # Fe host with 20 % Ni: Fe80Ni20
-    assert s.x == pytest.approx(0.2) and s.x_fe == pytest.approx(0.8)
-    assert s.potential.system == "NiFe" and s.potential.x == pytest.approx(0.8)
-    assert s.lattice_constant == pytest.approx(vegard_lattice_constant(0.8))
+    s = plan.systems[0]  # Fe host with 20 % Ni: Fe0.8Ni0.2
+    assert s.x == pytest.approx(0.2) and s.x_element == "Ni"
+    assert s.potential.composition == (("Fe", 0.8), ("Ni", 0.2))
+    assert s.lattice_constant == pytest.approx(vegard_lattice_constant({"Fe": 0.8, "Ni": 0.2}))
+    assert s.composition_label == "Fe0.8Ni0.2"
 
 
 def test_scf_arguments_alloy_only_settings():
@@ -213,8 +268,10 @@ def test_scf_arguments_alloy_only_settings():
     plan = expand_plan(cfg)
     alloy = plan.systems[0].potential.label
     assert "--configurations 3" in plan.scf_args(alloy) and "--seed 0" in plan.scf_args(alloy)
-    for label in ("Ni_a3.5240", "Cu_a3.5240", plan.systems[0].lead_potential.label):
-        assert "--configurations" not in plan.scf_args(label) and "--seed" not in plan.scf_args(label)
+    assert "--alloy-model supercell" in plan.scf_args(alloy)
+    for label in ("Ni_fcc_a3.5240", "Cu_fcc_a3.5240", plan.systems[0].lead_potential.label):
+        args = plan.scf_args(label)
+        assert "--configurations" not in args and "--seed" not in args and "--alloy-model" not in args
 
 
 def test_lead_cache_switch_is_a_resource_option_not_a_param(tmp_path):

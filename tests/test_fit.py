@@ -156,7 +156,7 @@ def _synthetic_transport(rho_par=4.0, rho_perp=3.0, alpha=0.0046, noise=0.0, n_c
                 RA = 1.5e-15 + rho * 1e-8 * Lr * d_nm * 1e-9 + eps * 1e-16
                 G = area * 1e-18 / RA / 3.874045865e-5  # e²/h in S
                 T = 4 * math.pi * alpha * M / 2.0 + 0.3 + eps
-                rows.append(dict(system="Py", scan="NiFe", kind="alloy", x=0.2, x_fe=0.2, delta_angstrom=0.0,
+                rows.append(dict(system="Py", scan="NiFe", kind="alloy", x=0.2, x_Fe=0.2, delta_angstrom=0.0,
                                  lattice_constant_angstrom=3.548, direction="001", L_layers=Lr, L_nm=Lr * d_nm,
                                  config=c, magnetization=m, soc=soc, G_e2h=G, area_nm2=area, R_ohm_m2=RA,
                                  damping_T=T, moment_muB=M, n_modes_left=10.0, n_modes_right=10.0, n_k=4,

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from ase.neighborlist import neighbor_list
 
+from tbmto.io import read_structure, write_structure
 from tbmto.structure import (
     REGION_LEFT,
     REGION_RIGHT,
@@ -16,12 +17,10 @@ from tbmto.structure import (
     increment_rng,
     lateral_cell,
     layer_translation,
-    read_structure,
     set_magnetization,
     slab_rng,
     truncate,
     walker_profile,
-    write_structure,
 )
 
 A = 3.548

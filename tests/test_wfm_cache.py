@@ -238,7 +238,7 @@ def test_smatrix_from_cached_modes_equals_smatrix(tmp_path):
 
 def test_cli_transport_lead_cache(tmp_path, pot_mag):
     from tbmto.cli import main
-    from tbmto.structure import write_structure
+    from tbmto.io import write_structure
 
     atoms = build_stack("001", (1, 1), layers=2, lattice_constant=A, composition={"Ni": 1.0}, lead_layers=2)
     s = tmp_path / "s.extxyz"

@@ -1,8 +1,10 @@
 """The Snakemake workflow: DAG shape for every shipped config (dry runs, no physics), readable
-config errors, and an end-to-end run of configs/tiny.yaml with rerun semantics and the MPI path.
+config errors, an end-to-end run of configs/tiny.yaml with rerun semantics and the MPI path, and
+an end-to-end run of the bcc alloy study configs/tiny_feco.yaml.
 
 The end-to-end tests run the real physics (ASA potentials, transport) on a tiny thermal-Ni study
-(about a minute on 2 cores) in a temporary working directory (``snakemake -d``).
+(about a minute on 2 cores) and a tiny bcc Fe0.75Co0.25 | bcc Cu study in temporary working
+directories (``snakemake -d``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from tbmto.config import expand_plan, load_config
 
 REPO = Path(__file__).resolve().parent.parent
 SNAKEFILE = REPO / "Snakefile"
-CONFIGS = ["default", "tiny", "nife_alloys", "ni_thermal"]
+CONFIGS = ["default", "tiny", "tiny_feco", "nife_alloys", "ni_thermal", "feco_bcc", "nico", "fe_thermal"]
 
 
 def snakemake(workdir: Path, *args: str, configfile: Path | None = None, timeout: int = 600):
@@ -56,6 +58,7 @@ def expected_jobs(plan) -> dict[str, int]:
         "structure": len(plan.structure_files()),
         # nested: one job per (system, configuration, magnetisation, SOC) writes every length
         "transport": len(plan.transport_files()) // (len(plan.lengths) if plan.nested else 1),
+        "plan": 1,
         "fit": 1,
         "figure": len(plan.figure_names()),
         "all": 1,
@@ -156,7 +159,8 @@ def test_nested_rows_equal_an_unnested_run_on_the_truncated_structures(tiny_run,
     import shlex
 
     from tbmto.cli import main
-    from tbmto.structure import read_structure, truncate, write_structure
+    from tbmto.io import read_structure, write_structure
+    from tbmto.structure import truncate
 
     work, cfg, plan = tiny_run
     system = plan.systems[-1]
@@ -169,7 +173,7 @@ def test_nested_rows_equal_an_unnested_run_on_the_truncated_structures(tiny_run,
         path = tmp_path / f"L{L}.extxyz"
         write_structure(truncate(nested, L), path)
         out = tmp_path / f"L{L}.json"
-        assert main(["transport", "--structure", str(path), "--potentials", *pots, *args, "--meta", "config=1",
+        assert main(["transport", "--structure", str(path), "--potentials", *pots, *args,
                      "--no-progress", "--out", str(out)]) == 0
         ref = json.loads(out.read_text())["result"]
         got = json.loads((work / plan.transport_path(system.label, L, 1, "par", "soc")).read_text())["result"]
@@ -230,10 +234,12 @@ def test_deleted_structure_reruns_its_transport_jobs(tiny_run):
         # MPI rank count: same results, nothing to redo
         ("mpi", "ranks", 2, lambda p: {}),
         # a longer length: the nested structures are rebuilt (their prefixes are unchanged) and
-        # every transport job reruns, since one sweep now covers the longer slab
+        # every transport job reruns, since one sweep now covers the longer slab; the plan's
+        # tables gain the new runs
         ("geometry", "lengths", [2, 3, 4, 5], lambda p: {"structure": len(p.structure_files()),
                                                           "transport": expected_jobs(p)["transport"],
-                                                          "fit": 1, "figure": len(p.figure_names()), "all": 1}),
+                                                          "plan": 1, "fit": 1,
+                                                          "figure": len(p.figure_names()), "all": 1}),
         # memory limit and lead cache: results unchanged, nothing to redo
         ("transport", "memory_limit_gb", 0.5, lambda p: {}),
         ("transport", "lead_cache", False, lambda p: {}),
@@ -281,3 +287,36 @@ def test_transport_under_mpiexec_equals_serial(tiny_run, tmp_path):
     assert b["provenance"]["mpi_ranks"] == 2
     for key in ("G_e2h", "damping_T", "moment_muB", "n_modes_left", "n_modes_right", "transmission_k", "damping_k"):
         assert a["result"][key] == b["result"][key], key
+
+
+def test_tiny_bcc_feco_study_end_to_end(tmp_path):
+    """A bcc alloy by a config edit: alloy SCF in bcc, bcc Cu leads, x_<El>,
+    composition, lattice and lead columns, and the potentials table."""
+    cfg = REPO / "configs" / "tiny_feco.yaml"
+    res = snakemake(tmp_path, configfile=cfg, timeout=900)
+    plan = expand_plan(load_config(cfg))
+    if res.returncode != 0:
+        logs = "\n".join(p.read_text()[-2000:] for p in sorted((tmp_path / "results").rglob("*.log"))[:3])
+        pytest.fail(f"tiny_feco workflow failed:\n{res.stderr[-4000:]}\n{logs}")
+    root = tmp_path / plan.root
+    tr = pd.read_parquet(root / "tables" / "transport.parquet")
+    assert len(tr) == len(plan.transport_files()) and (tr["G_e2h"] > 0).all()
+    assert set(tr["composition"]) == {"Fe0.75Co0.25"} and set(tr["lattice"]) == {"bcc"}
+    assert set(tr["lead"]) == {"Cu"} and set(tr["x_element"]) == {"Co"}
+    assert (tr["x_Fe"] == 0.75).all() and (tr["x_Co"] == 0.25).all() and "x_fe" not in tr
+    assert tr["L_nm"].tolist() == pytest.approx((tr["L_layers"] * 2.852 / 2 / 10).tolist(), rel=1e-3)
+    summary = pd.read_csv(root / "tables" / "summary.csv")
+    assert summary["composition"].tolist() == ["Fe0.75Co0.25"] and np.isfinite(summary["rho_avg_uohm_cm"]).all()
+    pots = pd.read_csv(root / "tables" / "potentials.csv")
+    slab = pots[pots["role"] == "slab"].set_index("species")
+    assert sorted(slab.index) == ["Co", "Fe"]
+    assert slab.loc["Co", "concentration"] == 0.25 and slab.loc["Co", "site_fraction"] == 0.25
+    # strong ferromagnet: Fe well above Co, both parallel; sphere charges near neutral
+    assert slab.loc["Fe", "moment_muB"] > slab.loc["Co", "moment_muB"] > 1.0
+    assert (slab["net_charge_e"].abs() < 0.2).all() and (slab["xi_d_Ry"] > 0.003).all()
+    lead = pots[pots["role"] == "lead"]
+    assert lead["species"].tolist() == ["Cu"] and abs(float(lead["moment_muB"].iloc[0])) < 1e-3
+    assert set(pots["lattice"]) == {"bcc"} and {"x_Fe", "x_Co"} <= set(pots.columns)
+    for f in plan.figure_files():
+        assert (tmp_path / f).is_file(), f
+

@@ -24,15 +24,17 @@ from ..lmto.structure_constants import bloch_salpha
 _L9 = np.array([0, 1, 1, 1, 2, 2, 2, 2, 2])
 
 
-def mp_fractional(n: int) -> np.ndarray:
-    """Full shifted n × n × n Monkhorst–Pack mesh in fractional coordinates, (i + ½)/n − ½.
+def mp_fractional(n) -> np.ndarray:
+    """Full shifted Monkhorst–Pack mesh in fractional coordinates, (i + ½)/n_j − ½.
 
-    Γ is excluded for even n; the mesh is symmetric under k → −k.
+    ``n`` is an integer (n × n × n) or three integers (n₁ × n₂ × n₃, one per reciprocal vector).
+    Γ is excluded along every even n_j; the mesh is symmetric under k → −k.
     """
-    if int(n) != n or n < 1:
-        raise ValueError(f"kmesh must be a positive integer, got {n!r}")
-    frac1 = (np.arange(int(n)) + 0.5) / int(n) - 0.5
-    return np.stack(np.meshgrid(frac1, frac1, frac1, indexing="ij"), -1).reshape(-1, 3)
+    dims = (n, n, n) if np.ndim(n) == 0 else tuple(n)
+    if len(dims) != 3 or any(int(d) != d or d < 1 for d in dims):
+        raise ValueError(f"kmesh must be a positive integer or three of them, got {n!r}")
+    axes = [(np.arange(int(d)) + 0.5) / int(d) - 0.5 for d in dims]
+    return np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
 
 
 def time_reversal_reduce(frac: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -64,8 +66,9 @@ def time_reversal_reduce(frac: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def structure_constants_k(cell: np.ndarray, positions: np.ndarray, w_angstrom: float,
-                          n_k: int) -> tuple[np.ndarray, np.ndarray]:
-    """S^α(k) (nk, 9nb, 9nb) on the shifted n_k³ mesh reduced by time reversal, and weights."""
+                          n_k) -> tuple[np.ndarray, np.ndarray]:
+    """S^α(k) (nk, 9nb, 9nb) on the shifted mesh ``n_k`` (an integer for n_k³, or three
+    divisions; :func:`mp_fractional`) reduced by time reversal, and the weights."""
     frac, wk = time_reversal_reduce(mp_fractional(n_k))
     recip = 2.0 * np.pi * np.linalg.inv(np.asarray(cell, float)).T
     s = bloch_salpha(np.asarray(cell, float), np.asarray(positions, float), frac @ recip,

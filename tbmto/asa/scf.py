@@ -1,4 +1,4 @@
-"""LSDA atomic-sphere self-consistency for bulk fcc/bcc elements and random fcc NiFe alloys.
+"""LSDA atomic-sphere self-consistency for bulk fcc/bcc elements and random alloys.
 
 The mixed state is the set of ASA band moments per species, spin σ and l: the partial charge
 m0, the centre of gravity c̄ = E_ν + m1/m0 of the occupied partial band and its width
@@ -19,29 +19,41 @@ E_F change by less than ``tol_Ry`` and the weighted moment residual is below 10�
 exit the spheres are checked for neutrality (elements: Σ m0 = Z − N_core; sphere density
 integrates to Σ m0).
 
-Alloys (method "supercell-species-averaged"): a 2×2×2 conventional fcc supercell (32 sites)
-holds exactly round(x·32) Fe at sites drawn at random (``seed``; ``configurations`` > 1 adds
-further occupations, seeds seed + 1, …, solved together with one Fermi level). All sites of
-one species share one sphere potential, built from the species-averaged moments (started from
-the self-consistent pure elements at the alloy lattice constant, 8³ mesh, with the starting
-moments imposed on the d channel). Inter-sphere electrostatics enter as the species-averaged
-Madelung potential V_M = −2 Σ_j M_ij Δq_j (Ewald, :mod:`tbmto.asa.madelung`) of the sphere
-charges Δq = Z − N_core − Σ m0. x = 0 and x = 1 are run as the pure elements on the primitive
-fcc cell. This is a supercell approximation to the CPA, not the CPA.
+Alloy models
+------------
+A composition with one species is the element on the one-site primitive cell. A random alloy
+of any number of species goes through an alloy model (:data:`ALLOY_MODELS`, argument
+``alloy_model``); the one implemented here is
+
+``"supercell"`` (species-averaged supercell): :data:`SUPERCELL_REPS` conventional cubic cells
+(32 sites for fcc and bcc) hold exactly the counts of
+:func:`tbmto.composition.species_counts` (the fractions are resolved in steps of 1/32), the
+sites of every species after the first (in the composition's order) drawn at random from the
+sites left (``seed``; ``configurations`` > 1 adds further occupations, seeds seed + 1, …,
+solved together with one Fermi level). All sites of one species share one sphere potential,
+built from the species-averaged moments (started from the self-consistent pure elements in the
+same lattice at the alloy lattice constant, 8³ mesh, with the starting moments imposed on the d
+channel). Inter-sphere electrostatics enter as the species-averaged Madelung potential
+V_M = −2 Σ_j M_ij Δq_j (Ewald, :mod:`tbmto.asa.madelung`) of the sphere charges
+Δq = Z − N_core − Σ m0. This is a supercell approximation to the coherent potential
+approximation (CPA), not the CPA.
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import __version__
+from ..composition import check_composition, composition_label, species_counts
 from ..materials import atomic_number, vegard_lattice_constant, wigner_seitz_radius
 from .atom import _anderson
 from .bands import band_moments, diagonalise, fermi_level, structure_constants_k
-from .io import FORMAT
+from ..io import POTENTIALS_FORMAT
 from .madelung import madelung_matrix
 from .parameters import potential_parameters
 from .sphere import (Sphere, initial_valence_density, make_sphere, sphere_charge,
@@ -49,23 +61,19 @@ from .sphere import (Sphere, initial_valence_density, make_sphere, sphere_charge
 
 BOHR_ANGSTROM = 0.529177210903
 
-DEFAULT_LATTICE_CONSTANT: dict[tuple[str, str], float] = {
-    ("Cu", "fcc"): 3.614, ("Ni", "fcc"): 3.524, ("Fe", "bcc"): 2.87, ("Fe", "fcc"): 3.644,
-    ("Co", "fcc"): 3.544, ("Pd", "fcc"): 3.89, ("Ag", "fcc"): 4.086, ("Au", "fcc"): 4.078,
-    ("Pt", "fcc"): 3.924, ("Rh", "fcc"): 3.803, ("Ir", "fcc"): 3.839, ("Al", "fcc"): 4.05,
-    ("Cr", "bcc"): 2.885, ("V", "bcc"): 3.03, ("Mo", "bcc"): 3.147, ("W", "bcc"): 3.165,
-    ("Nb", "bcc"): 3.30, ("Ta", "bcc"): 3.30,
-}
-"""Room-temperature experimental lattice constants (Å) used when ``a`` is not given; fcc Fe
-uses the Vegard end point of :mod:`tbmto.materials` (3.644 Å)."""
-
 INITIAL_MOMENT: dict[str, float] = {"Fe": 2.6, "Co": 1.7, "Ni": 0.7, "Mn": 3.0, "Cr": 1.0}
 """Starting spin moments (μB); other elements start at 0.3 μB except filled-d metals (0)."""
 
 _FILLED_D = {"Cu", "Ag", "Au", "Zn", "Cd", "Hg", "Ga", "In"}
 _LATTICES = ("fcc", "bcc")
-ALLOY_SUPERCELL = 2
-"""Alloy supercell: ALLOY_SUPERCELL³ conventional fcc cells (4 sites each)."""
+ALLOY_MODELS: tuple[str, ...] = ("supercell",)
+"""Alloy models of :func:`scf` (see the module docstring)."""
+SUPERCELL_REPS: dict[str, tuple[int, int, int]] = {"fcc": (2, 2, 2), "bcc": (2, 2, 4)}
+"""Conventional cubic cells along x, y, z of the alloy supercell: 32 sites in fcc and bcc."""
+_CONVENTIONAL_BASIS = {
+    "fcc": np.array([[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]),
+    "bcc": np.array([[0, 0, 0], [0.5, 0.5, 0.5]]),
+}
 
 
 @dataclass
@@ -89,17 +97,50 @@ def primitive_geometry(lattice: str, a: float) -> Geometry:
                     lattice_constant=a, w_angstrom=wigner_seitz_radius(a, lattice))
 
 
-def alloy_geometry(a: float, n_fe: int, seed: int, reps: int = ALLOY_SUPERCELL) -> Geometry:
-    """reps³ conventional fcc supercell with exactly ``n_fe`` Fe sites (species 1) at random."""
-    basis = np.array([[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]])
-    grid = np.stack(np.meshgrid(*[np.arange(reps)] * 3, indexing="ij"), -1).reshape(-1, 3)
+def supercell_geometry(lattice: str, a: float, counts: list[int], seed: int,
+                       reps: tuple[int, int, int] | None = None) -> Geometry:
+    """Random substitutional supercell of ``reps`` conventional cubic cells (Å).
+
+    Parameters
+    ----------
+    lattice : {"fcc", "bcc"}
+    a : float
+        Cubic lattice constant (Å).
+    counts : list of int
+        Sites of each species (index order), summing to the number of sites.
+    seed : int
+        Seed of the occupation: species 1, 2, … are drawn in turn from the sites left
+        (``numpy.random.default_rng(seed).choice`` without replacement); species 0 takes the
+        rest.
+    reps : tuple of 3 int, optional
+        Default :data:`SUPERCELL_REPS` of the lattice.
+    """
+    reps = SUPERCELL_REPS[lattice] if reps is None else tuple(reps)
+    basis = _CONVENTIONAL_BASIS[lattice]
+    grid = np.stack(np.meshgrid(*[np.arange(r) for r in reps], indexing="ij"), -1).reshape(-1, 3)
     pos = ((grid[:, None, :] + basis[None]).reshape(-1, 3)) * a
     nsite = len(pos)
+    if sum(counts) != nsite or min(counts) < 0:
+        raise ValueError(f"species counts {counts} do not fill the {nsite} supercell sites")
     rng = np.random.default_rng(seed)
     species = np.zeros(nsite, int)
-    species[rng.choice(nsite, size=n_fe, replace=False)] = 1
-    return Geometry(cell=np.eye(3) * reps * a, positions=pos, site_species=species,
-                    lattice_constant=a, w_angstrom=wigner_seitz_radius(a, "fcc"))
+    free = np.arange(nsite)
+    for k, n in enumerate(counts[1:], start=1):
+        pick = rng.choice(len(free), size=n, replace=False)
+        species[free[pick]] = k
+        free = np.delete(free, pick)
+    return Geometry(cell=np.diag(np.array(reps, float)) * a, positions=pos,
+                    site_species=species, lattice_constant=a,
+                    w_angstrom=wigner_seitz_radius(a, lattice))
+
+
+def supercell_kmesh(kmesh: int, geom: Geometry) -> tuple[int, int, int]:
+    """Divisions per supercell reciprocal vector with about the k density of the primitive
+    kmesh³ mesh: n_i = max(2, ⌈kmesh · Ω^{1/3} / |A_i|⌉), Ω the volume per site (Π n_i ≈
+    kmesh³ / N_sites)."""
+    omega = abs(np.linalg.det(geom.cell)) / len(geom.positions)
+    lengths = np.linalg.norm(geom.cell, axis=1)
+    return tuple(max(2, int(math.ceil(kmesh * omega ** (1 / 3) / L - 1e-9))) for L in lengths)
 
 
 @dataclass
@@ -173,12 +214,14 @@ def _moment_vector(m0, m1, m2):
     return m0, shift, np.maximum(m2 / m0 - shift**2, 0.0)
 
 
-def _validate(system: str, lattice: str, a, x, kmesh, smearing_Ry, max_iter, tol_Ry,
-              configurations=1):
-    if not isinstance(system, str) or not system:
-        raise ValueError(f"system must be an element symbol or 'NiFe', got {system!r}")
+def _validate(comp: dict, lattice: str, a, kmesh, smearing_Ry, max_iter, tol_Ry,
+              configurations, alloy_model):
     if lattice not in _LATTICES:
         raise ValueError(f"lattice must be one of {_LATTICES}, got {lattice!r}")
+    for el in comp:
+        if atomic_number(el) < 3:
+            raise ValueError(f"composition: {el!r} has no s, p, d valence set; elements from Li "
+                             "on are supported")
     if int(kmesh) != kmesh or kmesh < 2:
         raise ValueError(f"kmesh must be an integer ≥ 2, got {kmesh!r}")
     if not 0 < smearing_Ry <= 0.1:
@@ -189,19 +232,8 @@ def _validate(system: str, lattice: str, a, x, kmesh, smearing_Ry, max_iter, tol
         raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
     if not 0 < tol_Ry < 1e-2:
         raise ValueError(f"tol_Ry must lie in (0, 1e-2) Ry, got {tol_Ry!r}")
-    if system == "NiFe":
-        if lattice != "fcc":
-            raise ValueError("system 'NiFe' is fcc only; lattice must be 'fcc'")
-        if x is None:
-            raise ValueError("x (Fe concentration in [0, 1]) is required for system 'NiFe'")
-        if not 0.0 <= float(x) <= 1.0:
-            raise ValueError(f"x must lie in [0, 1], got {x!r}")
-    else:
-        if atomic_number(system) < 3:
-            raise ValueError(f"system {system!r}: H and He have no s, p, d valence set; "
-                             "elements from Li on are supported")
-        if x is not None:
-            raise ValueError(f"x is only meaningful for the alloy 'NiFe', not for {system!r}")
+    if alloy_model not in ALLOY_MODELS:
+        raise ValueError(f"alloy_model must be one of {list(ALLOY_MODELS)}, got {alloy_model!r}")
     if a is not None:
         w_bohr = wigner_seitz_radius(float(a), lattice) / BOHR_ANGSTROM
         if not np.isfinite(a) or not 1.8 <= w_bohr <= 6.0:
@@ -209,26 +241,49 @@ def _validate(system: str, lattice: str, a, x, kmesh, smearing_Ry, max_iter, tol
                              f"range 1.8–6.0 bohr for {lattice}")
 
 
-def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | None = None, *,
-        kmesh: int = 12, smearing_Ry: float = 0.005, max_iter: int = 80, tol_Ry: float = 1e-5,
-        seed: int = 0, progress: bool = True, initial_moment: float | None = None,
-        mixing: float = 0.25, configurations: int = 1) -> dict:
-    """Self-consistent LSDA-ASA potential parameters of a bulk element or fcc Ni(1−x)Fe(x).
+def _supercell_model(comp: dict, lattice: str, a: float, kmesh: int, seed: int,
+                     configurations: int):
+    """Geometries, k divisions and description of the species-averaged supercell model."""
+    nsite = len(_CONVENTIONAL_BASIS[lattice]) * int(np.prod(SUPERCELL_REPS[lattice]))
+    counts = species_counts(comp, nsite)
+    empty = [el for el, n in counts.items() if n == 0]
+    if empty:
+        raise ValueError(
+            f"composition {comp}: {', '.join(empty)} round(s) to 0 of the {nsite} sites of the "
+            f"{lattice} alloy supercell (fractions are resolved in steps of 1/{nsite}); raise "
+            "the fraction or drop the species")
+    geoms = [supercell_geometry(lattice, a, list(counts.values()), seed + c)
+             for c in range(configurations)]
+    nk = supercell_kmesh(kmesh, geoms[0])
+    method = (f"supercell-species-averaged ({nsite}-site {'x'.join(map(str, SUPERCELL_REPS[lattice]))} "
+              f"conventional {lattice}, counts "
+              + ", ".join(f"{el} {n}" for el, n in counts.items())
+              + f", {configurations} random occupation(s) from seed {seed}, Ewald Madelung)")
+    return geoms, nk, method, counts
+
+
+def scf(composition: str | Mapping[str, float], lattice: str = "fcc", a: float | None = None,
+        *, kmesh: int = 12, smearing_Ry: float = 0.005, max_iter: int = 80,
+        tol_Ry: float = 1e-5, seed: int = 0, progress: bool = True,
+        initial_moment: float | None = None, mixing: float = 0.25, configurations: int = 1,
+        alloy_model: str = "supercell") -> dict:
+    """Self-consistent LSDA-ASA potential parameters of a bulk element or random alloy.
 
     Parameters
     ----------
-    system : str
-        Element symbol (``"Cu"``, ``"Ni"``, ``"Fe"``, ``"Co"``, ``"Pd"``, …) or ``"NiFe"``.
+    composition : str or mapping
+        An element symbol (``"Cu"``, ``"Fe"``, ``"W"``, …) or {element: fraction} with any
+        number of species (``{"Fe": 0.75, "Co": 0.25}``), fractions summing to 1
+        (:func:`tbmto.composition.check_composition`; zero fractions are dropped).
     lattice : {"fcc", "bcc"}
-        Crystal structure (``"NiFe"``: fcc only).
+        Crystal structure.
     a : float, optional
-        Cubic lattice constant (Å). Defaults: :data:`DEFAULT_LATTICE_CONSTANT` for elements,
-        :func:`tbmto.materials.vegard_lattice_constant` for NiFe.
-    x : float, optional
-        Fe concentration of NiFe (required for NiFe, forbidden otherwise).
+        Cubic lattice constant (Å). Default: Vegard's law over the element table,
+        :func:`tbmto.materials.vegard_lattice_constant` (ValueError for an element without
+        data: pass ``a``).
     kmesh : int
         k divisions per reciprocal vector of the primitive cell (shifted mesh); the alloy
-        supercell uses max(2, ceil(kmesh / 3)) divisions, see Notes.
+        supercell uses the same k density (:func:`supercell_kmesh`).
     smearing_Ry : float
         Fermi–Dirac kT (Ry).
     max_iter : int
@@ -246,67 +301,49 @@ def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | No
     configurations : int
         Number of random alloy supercells (seeds ``seed`` … ``seed + configurations − 1``)
         averaged in one self-consistency (one common Fermi level); elements ignore it.
+    alloy_model : str
+        One of :data:`ALLOY_MODELS` (alloys only).
 
     Returns
     -------
     dict
-        JSON-ready potentials in the :data:`tbmto.asa.io.FORMAT` format
-        (docs/interfaces.md): parameters at the band centres of gravity and, per species, the
+        JSON-ready potentials in the :data:`tbmto.io.POTENTIALS_FORMAT` format
+        (docs/interfaces.md): ``system`` (the composition label, e.g. ``Fe0.75Co0.25``),
+        ``composition``, parameters at the band centres of gravity and, per species, the
         self-consistent spherical potentials V_σ(r) (:func:`radial_record`).
 
     Raises
     ------
     ValueError
-        For bad arguments (unknown element, lattice, a out of range, x missing or outside
-        [0, 1], …).
+        For bad arguments (unknown element, fractions not summing to 1, lattice, a out of
+        range, a species that rounds to no supercell site, …).
     RuntimeError
         If the self-consistency does not converge within ``max_iter`` iterations.
-
-    Notes
-    -----
-    The alloy supercell (2×2×2 conventional, lattice constant 2a) uses a k-mesh of
-    max(2, ceil(kmesh / 3)) divisions, about the same k density as kmesh³ in the primitive cell.
     """
-    _validate(system, lattice, a, x, kmesh, smearing_Ry, max_iter, tol_Ry, configurations)
+    comp = check_composition(composition)
+    _validate(comp, lattice, a, kmesh, smearing_Ry, max_iter, tol_Ry, configurations,
+              alloy_model)
     t0 = time.perf_counter()
-    if system == "NiFe":
-        x = float(x)
-        a = vegard_lattice_constant(x) if a is None else float(a)
-        if x in (0.0, 1.0):
-            species = ["Fe"] if x == 1.0 else ["Ni"]
-            geoms = [primitive_geometry("fcc", a)]
-            nk = int(kmesh)
-            method = "single-site element (x = 0 or 1)"
-        else:
-            species = ["Ni", "Fe"]
-            nsite = 4 * ALLOY_SUPERCELL**3
-            n_fe = int(round(x * nsite))
-            if n_fe == 0 or n_fe == nsite:
-                raise ValueError(f"x = {x} rounds to {n_fe} Fe of {nsite} supercell sites; use "
-                                 "x = 0 or x = 1 for the pure elements")
-            geoms = [alloy_geometry(a, n_fe, seed + c) for c in range(configurations)]
-            nk = max(2, int(np.ceil(kmesh / 3)))
-            method = (f"supercell-species-averaged ({nsite}-site 2x2x2 conventional fcc, "
-                      f"{n_fe} Fe, {configurations} random occupation(s) from seed {seed}, "
-                      "Ewald Madelung)")
-    else:
-        if a is None:
-            if (system, lattice) not in DEFAULT_LATTICE_CONSTANT:
-                raise ValueError(f"no default lattice constant for {lattice} {system}; pass a (Å)")
-            a = DEFAULT_LATTICE_CONSTANT[(system, lattice)]
-        species = [system]
-        geoms = [primitive_geometry(lattice, float(a))]
+    a = vegard_lattice_constant(comp, lattice) if a is None else float(a)
+    species = list(comp)
+    if len(species) == 1:
+        geoms = [primitive_geometry(lattice, a)]
         nk = int(kmesh)
         method = "single-site element"
+        counts = {species[0]: 1}
+    else:
+        geoms, nk, method, counts = _supercell_model(comp, lattice, a, int(kmesh), int(seed),
+                                                     int(configurations))
     geom = geoms[0]
-    start = _element_start(species, a, smearing_Ry, max_iter, mixing) if len(species) > 1 else None
+    start = (_element_start(species, lattice, a, smearing_Ry, max_iter, mixing)
+             if len(species) > 1 else None)
     result = _run(species, geoms, nk, smearing_Ry, max_iter, tol_Ry, progress, initial_moment,
                   mixing, start=start)
-    conc = ({species[0]: 1.0} if len(species) == 1 else {"Ni": 1.0 - x, "Fe": x})
+    n_sites = len(geom.site_species)
     data = {
-        "format": FORMAT,
-        "system": system, "lattice": lattice,
-        "x_fe": (float(x) if system == "NiFe" else (1.0 if system == "Fe" else 0.0)),
+        "format": POTENTIALS_FORMAT,
+        "system": composition_label(comp), "lattice": lattice,
+        "composition": {el: float(c) for el, c in comp.items()},
         "lattice_constant_angstrom": float(geom.lattice_constant),
         "wigner_seitz_radius_bohr": float(geom.w_angstrom / BOHR_ANGSTROM),
         "fermi_energy_Ry": float(result["mu"]),
@@ -315,13 +352,14 @@ def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | No
             "tbmto_version": __version__,
             "method": ("LSDA (PW92) LMTO-ASA, scalar-relativistic, frozen free-atom core, "
                        "orthogonal-representation 2nd-order H, s = w; " + method),
-            "settings": {"kmesh": int(nk), "kmesh_primitive_equivalent": int(kmesh),
+            "settings": {"kmesh": [int(n) for n in np.broadcast_to(nk, 3)],
+                         "kmesh_primitive_equivalent": int(kmesh),
                          "smearing_Ry": float(smearing_Ry), "tol_Ry": float(tol_Ry),
                          "max_iter": int(max_iter), "seed": int(seed), "mixing": float(mixing),
-                         "n_sites": int(len(geom.site_species)),
+                         "alloy_model": None if len(species) == 1 else alloy_model,
+                         "n_sites": int(n_sites),
                          "configurations": len(geoms),
-                         "n_fe_sites": int(np.sum(geom.site_species == 1)) if len(species) == 2
-                         else None},
+                         "site_counts": {el: int(n) for el, n in counts.items()}},
             "converged": True,
             "iterations": int(result["iterations"]),
             "residual_Ry": float(result["residual"]),
@@ -334,7 +372,8 @@ def scf(system: str, lattice: str = "fcc", a: float | None = None, x: float | No
         pp = st.params
         q = st.m0
         data["species"][name] = {
-            "concentration": float(conc[name]),
+            "concentration": float(comp[name]),
+            "site_fraction": float(counts[name] / n_sites),
             "moment_muB": float(q[0].sum() - q[1].sum()),
             "charges": {"up": q[0].tolist(), "down": q[1].tolist()},
             "C_Ry": {"up": pp.C[0].tolist(), "down": pp.C[1].tolist()},
@@ -374,15 +413,15 @@ ELEMENT_START_KMESH = 8
 """k-mesh of the pure-element runs that start an alloy self-consistency."""
 
 
-def _element_start(species, a: float, kT: float, max_iter: int, beta: float):
-    """Start moments and densities of an alloy: each species as the pure fcc element at the
-    alloy lattice constant (coarse mesh, tol 1e−4 Ry). Falls back to the free-atom start
-    (returns None) if any element run fails to converge."""
+def _element_start(species, lattice: str, a: float, kT: float, max_iter: int, beta: float):
+    """Start moments and densities of an alloy: each species as the pure element in the alloy's
+    lattice at the alloy lattice constant (coarse mesh, tol 1e−4 Ry). Falls back to the
+    free-atom start (returns None) if any element run fails to converge."""
     start = []
     for name in species:
         try:
-            res = _run([name], [primitive_geometry("fcc", a)], ELEMENT_START_KMESH, kT, max_iter,
-                       1e-4, False, None, beta)
+            res = _run([name], [primitive_geometry(lattice, a)], ELEMENT_START_KMESH, kT,
+                       max_iter, 1e-4, False, None, beta)
         except RuntimeError:
             return None
         start.append((res["moments"][0], res["states"][0].n_val))

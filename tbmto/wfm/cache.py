@@ -40,7 +40,6 @@ import dataclasses
 import hashlib
 import inspect
 import os
-import tempfile
 import warnings
 import zipfile
 import zlib
@@ -50,6 +49,7 @@ from pathlib import Path
 import numpy as np
 import scipy
 
+from ..io import atomic_write
 from . import leads as _leads_module
 from . import validate as _validate_module
 from .leads import LeadModes, lead_modes
@@ -210,18 +210,11 @@ def save_lead_modes(path: str | os.PathLike, modes: LeadModes, key: str = "", co
     arrays["energy"] = np.float64(modes.energy)
     arrays["format"] = np.str_(CACHE_FORMAT)
     arrays["key"] = np.str_(key)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
+    def writer(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
             (np.savez_compressed if compress else np.savez)(fh, **arrays)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+
+    atomic_write(path, writer)
 
 
 def load_lead_modes(path: str | os.PathLike, key: str | None = None) -> LeadModes:

@@ -1,12 +1,16 @@
-# Fits and tables: all transport results of the study → transport, fits and summary tables
-# (CSV + parquet). The transport files are named by grid (--systems/--lengths/...) rather than
-# listed, which keeps the command short for thousands of files; params carry the grid and the
-# fit settings (method, g factor, damping source) only.
+# Fits and tables: the plan's runs table joined with every transport result → transport, fits and
+# summary tables, and the plan's systems table joined with the potentials → the potentials table
+# (CSV + parquet). The runs table names the result files, which keeps the command short for
+# thousands of files; params carry the fit settings (method, g factor, damping source,
+# linearisation of the reported spin-orbit parameters) only.
 
 
 rule fit:
     input:
-        PLAN.transport_files(),
+        runs=PLAN.runs_table,
+        systems=PLAN.systems_table,
+        transport=PLAN.transport_files(),
+        potentials=[PLAN.potential_path(label) for label in PLAN.potentials()],
     output:
         PLAN.table_paths(),
     params:
@@ -15,4 +19,5 @@ rule fit:
     log:
         f"{LOGS}/fit.log",
     shell:
-        "tbmto fit {params.args} --out-dir {params.out} > {log} 2>&1"
+        "tbmto fit --runs {input.runs} --systems-table {input.systems} {params.args} "
+        "--out-dir {params.out} > {log} 2>&1"

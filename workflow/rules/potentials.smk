@@ -1,6 +1,7 @@
-# Self-consistent LSDA-ASA potentials: one job per (system, lattice constant) — the slab
-# potential and the Cu lead potential at the slab's lattice constant.
-# params.args carries only the values this file depends on (system, a, x, SCF settings, seed),
+# Self-consistent LSDA-ASA potentials: one job per (composition, lattice, lattice constant) — the
+# slab potential and the lead potential in the slab's lattice at the slab's lattice constant.
+# params.args carries only the values this file depends on (composition, lattice, a, SCF
+# settings; seed, occupations and alloy model for alloys),
 # so a change of e.g. the transport k-mesh does not recompute potentials.
 
 

@@ -1,4 +1,5 @@
-# Transport: one MPI job per structure x magnetisation x SOC, k-points distributed over ranks
+# Transport: one MPI job per structure x magnetisation x SOC (physics only: the tables take every
+# metadata column from the plan's runs table, workflow/rules/plan.smk), k-points distributed over ranks
 # (tbmto.parallel.kmap inside tbmto.transport.compute; only rank 0 writes). The launcher and
 # rank count come from the config (mpi.launcher, mpi.ranks) and can be overridden per profile:
 #   --set-resources transport:mpi="srun" transport:tasks=32
@@ -41,8 +42,7 @@ if PLAN.nested:
             "export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1; "
             "{resources.mpi} -n {resources.tasks} tbmto transport --structure {input.structure} "
             "--potentials {input.potentials} {params.args} "
-            "{resources.opts} "
-            "--meta config={wildcards.conf} --out '{params.out}' > {log} 2>&1"
+            "{resources.opts} --out '{params.out}' > {log} 2>&1"
 
 else:
 
@@ -68,6 +68,4 @@ else:
             "export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1; "
             "{resources.mpi} -n {resources.tasks} tbmto transport --structure {input.structure} "
             "--potentials {input.potentials} {params.args} "
-            "{resources.opts} "
-            "--meta L_layers={wildcards.L} "
-            "--meta config={wildcards.conf} --out {output} > {log} 2>&1"
+            "{resources.opts} --out {output} > {log} 2>&1"

@@ -1,0 +1,22 @@
+# The plan's tables (tbmto.config.StudyPlan.system_records / run_records): one row per system and
+# one per transport result with all the metadata the result tables carry. The tables join on
+# them, so no metadata travels through the transport jobs. params hold the records, so a config
+# change that changes them (a new system, length, ...) rewrites the tables and refits, and
+# nothing else; the tables are written atomically.
+
+
+rule plan:
+    output:
+        systems=PLAN.systems_table,
+        runs=PLAN.runs_table,
+    params:
+        systems=PLAN.system_records(),
+        runs=PLAN.run_records(),
+    run:
+        import pandas as pd
+
+        from tbmto.io import atomic_write
+
+        for records, path in ((params.systems, output.systems), (params.runs, output.runs)):
+            df = pd.DataFrame(records)
+            atomic_write(path, lambda tmp, df=df: df.to_csv(tmp, index=False))
