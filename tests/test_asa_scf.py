@@ -160,3 +160,40 @@ def test_dilute_fe_in_ni_is_parallel_high_spin():
     d = scf({"Ni": 0.95, "Fe": 0.05}, a=3.53, progress=False)
     assert d["species"]["Fe"]["moment_muB"] > 2.4
     assert d["species"]["Ni"]["moment_muB"] == pytest.approx(0.6, abs=0.1)
+
+
+def test_supercell_geometry_counts_neighbours_and_kmesh():
+    from tbmto.asa.scf import supercell_geometry, supercell_kmesh
+
+    for lattice, a, nn, n_nn in (("fcc", 3.6, 3.6 / 2**0.5, 12), ("bcc", 2.87, 2.87 * 3**0.5 / 2, 8)):
+        g = supercell_geometry(lattice, a, [20, 9, 3], seed=5)
+        assert len(g.positions) == 32 and np.bincount(g.site_species).tolist() == [20, 9, 3]
+        assert abs(np.linalg.det(g.cell)) / 32 == pytest.approx(a**3 / (4 if lattice == "fcc" else 2))
+        # nearest-neighbour shell of every site through the periodic images
+        frac = np.array(np.meshgrid(*[[-1, 0, 1]] * 3, indexing="ij")).reshape(3, -1).T @ g.cell
+        d = np.linalg.norm(g.positions[:, None, None] - g.positions[None, :, None] - frac[None, None], axis=-1)
+        assert np.all(np.sum(np.isclose(d, nn), axis=(1, 2)) == n_nn)
+        again = supercell_geometry(lattice, a, [20, 9, 3], seed=5)
+        assert np.array_equal(again.site_species, g.site_species)
+        assert not np.array_equal(supercell_geometry(lattice, a, [20, 9, 3], seed=6).site_species, g.site_species)
+    fcc = supercell_geometry("fcc", 3.6, [26, 6], 0)
+    bcc = supercell_geometry("bcc", 2.87, [26, 6], 0)
+    assert supercell_kmesh(12, fcc) == (4, 4, 4) and supercell_kmesh(12, bcc) == (5, 5, 3)
+    with pytest.raises(ValueError, match="do not fill"):
+        supercell_geometry("bcc", 2.87, [26, 5], 0)
+
+
+@pytest.mark.slow
+def test_ternary_bcc_alloy_v_antiparallel_in_fe():
+    # V impurities in bcc Fe carry a moment antiparallel to the host (≈ −1 μB in LSDA); a three-
+    # species alloy through the same supercell model, exact counts, neutral as a whole
+    d = scf({"Fe": 0.7, "Co": 0.2, "V": 0.1}, "bcc", kmesh=8, tol_Ry=1e-4, progress=False)
+    counts = d["provenance"]["settings"]["site_counts"]
+    assert counts == {"Fe": 23, "Co": 6, "V": 3}
+    sp = d["species"]
+    assert sp["Fe"]["moment_muB"] > 2.2 and 1.5 < sp["Co"]["moment_muB"] < 1.9
+    assert sp["V"]["moment_muB"] < -0.3
+    total = sum(counts[el] * (np.sum(sp[el]["charges"]["up"]) + np.sum(sp[el]["charges"]["down"]))
+                for el in sp)
+    valence = {"Fe": 8, "Co": 9, "V": 5}
+    assert total == pytest.approx(sum(counts[el] * valence[el] for el in sp), abs=1e-4)
