@@ -14,7 +14,7 @@ process: wall = core time), their ratio, the largest relative difference between
 (G, T_xx, T_yy must agree to ~1e−10), and the peak resident memory of each variant (measured
 in a fresh child process so that one variant's peak does not hide the other's).
 
-Potentials: ``--potentials DIR`` with ``NiFe_x0.2000_a3.5480.json`` and ``Cu_a3.5480.json``
+Potentials: ``--potentials DIR`` with ``Ni0.8Fe0.2_fcc_a3.5480.json`` and ``Cu_fcc_a3.5480.json``
 from ``tbmto scf`` (as the default study writes them); generated into DIR when missing
 (a few minutes).
 
@@ -37,19 +37,18 @@ import time
 
 
 A_PY = 3.548
-FILES = {"NiFe_x0.2000": ("NiFe", 0.2), "Cu": ("Cu", None)}
+FILES = {"Ni0.8Fe0.2_fcc": "Ni=0.8,Fe=0.2", "Cu_fcc": "Cu"}
 
 
 def ensure_potentials(pot_dir: str) -> list[str]:
     """Paths of the Py and Cu potentials files, running ``tbmto scf`` for a missing one."""
     os.makedirs(pot_dir, exist_ok=True)
     paths = []
-    for stem, (system, x) in FILES.items():
+    for stem, composition in FILES.items():
         path = os.path.join(pot_dir, f"{stem}_a{A_PY:.4f}.json")
         if not os.path.exists(path):
-            cmd = ["tbmto", "scf", "--system", system, "--a", f"{A_PY}", "--out", path, "--no-progress"]
-            if x is not None:
-                cmd += ["--x", f"{x}"]
+            cmd = ["tbmto", "scf", "--composition", composition, "--a", f"{A_PY}", "--out", path,
+                   "--no-progress"]
             print("running", " ".join(cmd), flush=True)
             subprocess.run(cmd, check=True)
         paths.append(path)

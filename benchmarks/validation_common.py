@@ -25,8 +25,8 @@ M_PERP = (1.0, 0.0, 0.0)
 
 def load_potentials(pot_dir: str, a: float = A_PY) -> potmod.Potentials:
     """Py and Cu potentials written by `tbmto scf` (results/<study>/potentials)."""
-    return potmod.load(os.path.join(pot_dir, f"NiFe_x0.2000_a{a:.4f}.json"),
-                       os.path.join(pot_dir, f"Cu_a{a:.4f}.json"))
+    return potmod.load(os.path.join(pot_dir, f"Ni0.8Fe0.2_fcc_a{a:.4f}.json"),
+                       os.path.join(pot_dir, f"Cu_fcc_a{a:.4f}.json"))
 
 
 def spin_channel(pots: potmod.Potentials, spin: int) -> potmod.Potentials:

@@ -32,7 +32,7 @@ from tbmto.asa import write_potentials
 scf_module = importlib.import_module("tbmto.asa.scf")
 
 A_PY = 3.548
-NAME = f"NiFe_x0.2000_a{A_PY:.4f}.json"
+NAME = f"Ni0.8Fe0.2_fcc_a{A_PY:.4f}.json"
 
 
 def _no_madelung(cell, positions):
@@ -52,11 +52,11 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.no_madelung:
         scf_module.madelung_matrix = _no_madelung
-    data = scf_module.scf("NiFe", "fcc", a=A_PY, x=args.scf_x, kmesh=args.kmesh, smearing_Ry=0.005,
+    data = scf_module.scf({"Ni": 1.0 - args.scf_x, "Fe": args.scf_x}, "fcc", a=A_PY, kmesh=args.kmesh, smearing_Ry=0.005,
                           max_iter=120, tol_Ry=1e-5, seed=args.seed)
     os.makedirs(args.out, exist_ok=True)
     write_potentials(data, os.path.join(args.out, NAME))
-    cu = f"Cu_a{A_PY:.4f}.json"
+    cu = f"Cu_fcc_a{A_PY:.4f}.json"
     shutil.copyfile(os.path.join(args.ref_pots, cu), os.path.join(args.out, cu))
     for el, sp in data["species"].items():
         print(el, "moment (μB)", sp["moment_muB"], "charges", sp["charges"])

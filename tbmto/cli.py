@@ -241,17 +241,11 @@ def _cmd_transport(args, parser) -> int:
 
 
 def _cmd_plan(args) -> int:
-    import pandas as pd
-
     from tbmto.config import expand_plan, load_config
-    from tbmto.io import atomic_write
 
     plan = expand_plan(load_config(args.config))
-    root = Path(args.directory) if args.directory else Path(".")
-    for records, path in ((plan.system_records(), plan.systems_table), (plan.run_records(), plan.runs_table)):
-        df = pd.DataFrame(records)
-        atomic_write(root / path, lambda tmp, df=df: df.to_csv(tmp, index=False))
-        print(f"{root / path}: {len(df)} rows")
+    for path in plan.write_tables(args.directory or "."):
+        print(path)
     return 0
 
 

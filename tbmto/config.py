@@ -645,6 +645,21 @@ class StudyPlan:
                                     "magnetization": m, "soc": bool(soc)})
         return out
 
+    def write_tables(self, directory: str | os.PathLike = ".") -> list[Path]:
+        """Write :meth:`system_records` and :meth:`run_records` as CSV (atomically) to
+        :attr:`systems_table` and :attr:`runs_table` under ``directory``; returns the paths."""
+        import pandas as pd
+
+        from tbmto.io import atomic_write
+
+        out = []
+        for records, rel in ((self.system_records(), self.systems_table), (self.run_records(), self.runs_table)):
+            df = pd.DataFrame(records)
+            path = Path(directory) / rel
+            atomic_write(path, lambda tmp, df=df: df.to_csv(tmp, index=False))
+            out.append(path)
+        return out
+
     def figure_names(self) -> list[str]:
         """Figure stems produced for this study (see :mod:`tbmto.plots`).
 

@@ -13,10 +13,4 @@ rule plan:
         systems=PLAN.system_records(),
         runs=PLAN.run_records(),
     run:
-        import pandas as pd
-
-        from tbmto.io import atomic_write
-
-        for records, path in ((params.systems, output.systems), (params.runs, output.runs)):
-            df = pd.DataFrame(records)
-            atomic_write(path, lambda tmp, df=df: df.to_csv(tmp, index=False))
+        PLAN.write_tables()
