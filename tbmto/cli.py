@@ -5,6 +5,12 @@ importable from :mod:`tbmto` for notebooks. Every output is written atomically
 (:func:`tbmto.io.atomic_write`), so an interrupted job never leaves a half-written file.
 Bad options exit with status 2 and a message naming the option; run ``tbmto <cmd> --help``.
 
+Exit status (:mod:`tbmto.errors`): 0 success; 2 a usage error (bad option, config key or
+argument value); 3 a physics or numerics failure (an energy at a lead band edge, a lost channel,
+an SCF that does not converge: the message names the structure or composition, the k-point and
+what to change); 4 a missing input file; ``tbmto run`` returns the status of snakemake (1 when
+a job failed: the job's log under ``<results>/<study>/logs/`` holds the message).
+
 Examples
 --------
 ::
@@ -35,6 +41,7 @@ from pathlib import Path
 
 from tbmto import __version__
 from tbmto.config import MAGNETIZATIONS, ConfigError
+from tbmto.errors import EXIT_MISSING_INPUT, EXIT_PHYSICS, EXIT_USAGE, PhysicsError
 
 __all__ = ["main", "build_parser", "snakefile_path"]
 
@@ -133,14 +140,10 @@ def _mpi_world():
 
 
 def snakefile_path() -> Path:
-    """The repository ``Snakefile`` next to the installed package (editable install)."""
-    path = Path(__file__).resolve().parent.parent / "Snakefile"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"Snakefile not found at {path}; `tbmto run` needs tbmto installed from a repository "
-            "checkout (pip install -e .)"
-        )
-    return path
+    """The workflow's Snakefile, package data ``tbmto/workflow/Snakefile`` (wheel or checkout)."""
+    from tbmto.config import package_file
+
+    return package_file("workflow", "Snakefile")
 
 
 # ----------------------------------------------------------------------------- subcommands
@@ -152,11 +155,21 @@ def _cmd_scf(args) -> int:
     from tbmto.io import write_potentials
 
     kwargs = {"a": args.a, "seed": args.seed, "progress": args.progress}
-    for key in ("kmesh", "smearing_Ry", "max_iter", "tol_Ry", "configurations", "alloy_model"):
+    for key in ("kmesh", "smearing_Ry", "max_iter", "tol_Ry", "configurations", "alloy_model",
+                "cpa_kmesh", "cpa_screening"):
         val = getattr(args, key)
         if val is not None:
             kwargs[key] = val
-    data = asa.scf(args.composition, args.lattice, **kwargs)
+    try:
+        data = asa.scf(args.composition, args.lattice, **kwargs)
+    except RuntimeError as exc:  # tbmto.asa.scf: no convergence within --max-iter
+        comp = ",".join(f"{el}={x:g}" for el, x in args.composition.items())
+        a = "Vegard" if args.a is None else f"{args.a:g} Å"
+        raise PhysicsError(
+            f"self-consistent potentials of {comp} ({args.lattice}, a = {a}, output {args.out}): {exc}. "
+            "What to change: raise --max-iter (scf.max_iter), widen --smearing-Ry (scf.smearing_Ry) "
+            "or loosen --tol-Ry (scf.tol_Ry); check the lattice constant"
+        ) from exc
     write_potentials(data, args.out)
     return 0
 
@@ -195,12 +208,16 @@ def _cmd_transport(args, parser) -> int:
     atoms = structure.set_magnetization(read_structure(args.structure), m_vec)
     pots = potentials.load(*args.potentials, linearisation=args.linearisation)
     t0 = time.perf_counter()
-    results = transport.compute(
-        atoms, pots, kmesh=args.kmesh, soc=args.soc, damping=args.damping, comm=comm,
-        progress=args.progress and rank == 0, lead_cache=args.lead_cache,
-        soc_form=args.soc_form, kgrid=args.kgrid, lengths=args.lengths, memory_limit_gb=args.memory_limit_gb,
-        batched=args.batched,
-    )
+    try:
+        results = transport.compute(
+            atoms, pots, kmesh=args.kmesh, soc=args.soc, damping=args.damping, comm=comm,
+            progress=args.progress and rank == 0, lead_cache=args.lead_cache,
+            soc_form=args.soc_form, kgrid=args.kgrid, lengths=args.lengths, memory_limit_gb=args.memory_limit_gb,
+            batched=args.batched,
+        )
+    except PhysicsError as exc:  # add the files and the magnetisation label to the k-point context
+        raise PhysicsError(f"transport of {args.structure} with {' '.join(map(str, args.potentials))}, "
+                           f"magnetization {m_label}: {exc}") from exc
     wall = time.perf_counter() - t0
     if rank != 0:
         return 0
@@ -323,7 +340,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--a", type=_positive_float, default=None, help="lattice constant in Å (default: Vegard's law "
                    "over the element table tbmto.materials.ELEMENT_DATA)")
     s.add_argument("--alloy-model", dest="alloy_model", default=None, choices=list(ALLOY_MODELS),
-                   help="alloy potential model (default supercell)")
+                   help="alloy potential model (default cpa)")
+    s.add_argument("--cpa-kmesh", dest="cpa_kmesh", type=_positive_int, default=None,
+                   help="CPA: k density of the Brillouin-zone sums (default 16)")
+    s.add_argument("--cpa-screening", dest="cpa_screening", type=_nonneg_float, default=None,
+                   help="CPA: screened-impurity constant alpha_scr (default: none, single-site)")
     s.add_argument("--kmesh", type=_positive_int, default=None, help="bulk k mesh n (n x n x n)")
     s.add_argument("--smearing-Ry", dest="smearing_Ry", type=_positive_float, default=None, help="Fermi smearing in Ry")
     s.add_argument("--max-iter", dest="max_iter", type=_positive_int, default=None, help="maximum SCF iterations")
@@ -424,9 +445,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, help="output stem (writes STEM.png and STEM.pdf)")
 
     r = sub.add_parser("run", help="run the Snakemake workflow on a config",
-                       description="Run the repository Snakefile on a study config. Unrecognised options are "
-                       "passed to snakemake (e.g. --rerun-incomplete, --report report.html).")
-    r.add_argument("config", nargs="?", default=None, help="study YAML (default: configs/default.yaml)")
+                       description="Run the tbmto workflow (package data tbmto/workflow/Snakefile) on a study "
+                       "config. Unrecognised options are passed to snakemake (e.g. --rerun-incomplete, "
+                       "--report report.html).")
+    r.add_argument("config", nargs="?", default=None,
+                   help="study YAML (default: the embedded default study, configs/default.yaml)")
     r.add_argument("--cores", type=_positive_int, default=2, help="cores for snakemake (default 2)")
     r.add_argument("--directory", "-d", default=None, help="snakemake working directory (default: current)")
     r.add_argument("--profile", default=None, help="snakemake profile, e.g. workflow/profiles/slurm")
@@ -435,7 +458,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``tbmto`` command; returns the exit status."""
+    """Entry point of the ``tbmto`` command; returns the exit status.
+
+    Returns
+    -------
+    int
+        0 on success; :data:`tbmto.errors.EXIT_USAGE` (2) for a usage or config error (argparse
+        exits with 2 by itself), :data:`~tbmto.errors.EXIT_PHYSICS` (3) for a
+        :class:`~tbmto.errors.PhysicsError`, :data:`~tbmto.errors.EXIT_MISSING_INPUT` (4) for a
+        missing input file; ``run``: the status of snakemake.
+    """
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args, extra = parser.parse_known_args(argv)
@@ -457,9 +489,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "plot":
             return _cmd_plot(args)
         return _cmd_run(args, extra)
-    except (ConfigError, ValueError, FileNotFoundError) as exc:
+    except PhysicsError as exc:  # before ValueError: a LeadModeError is both
+        print(f"tbmto {args.command}: physics error: {exc}", file=sys.stderr)
+        return EXIT_PHYSICS
+    except FileNotFoundError as exc:
+        print(f"tbmto {args.command}: missing input: {exc}", file=sys.stderr)
+        return EXIT_MISSING_INPUT
+    except (ConfigError, ValueError) as exc:
         print(f"tbmto {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ __all__ = [
     "MAGNETIZATIONS",
     "SOC_LABELS",
     "schema_path",
+    "package_file",
     "default_config_path",
     "load_schema",
     "validate_config",
@@ -85,27 +86,54 @@ def transport_runs(magnetizations: Sequence[str], socs: Sequence[bool],
             if not (skip and m == "perp" and not soc)]
 
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
 class ConfigError(ValueError):
     """An invalid study configuration; the message has one line per problem."""
 
 
-def schema_path() -> Path:
-    """Path of the JSON schema ``configs/schema.yaml`` of the repository checkout."""
-    path = _REPO_ROOT / "configs" / "schema.yaml"
+def package_file(*parts: str) -> Path:
+    """Path of a data file shipped inside the tbmto package (``importlib.resources``).
+
+    Parameters
+    ----------
+    *parts : str
+        Path components below the package directory, e.g. ``("data", "schema.yaml")``.
+
+    Returns
+    -------
+    pathlib.Path
+        The file on disk: in a repository checkout (editable install) and in an installed wheel
+        alike, since both are plain directories (the Snakefile includes its rules by relative
+        path, so a zipped package would not run anyway).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file is not part of this installation (the message names the path and the
+        packaging rule that ships it).
+    """
+    from importlib.resources import files
+
+    res = files("tbmto").joinpath(*parts)
+    path = Path(str(res))
     if not path.is_file():
         raise FileNotFoundError(
-            f"config schema not found at {path}; tbmto must be installed from a repository "
-            "checkout (pip install -e .)"
+            f"package data file {'/'.join(parts)} not found at {path}: the installation of tbmto is "
+            "incomplete (pyproject.toml [tool.setuptools.package-data] ships tbmto/data/*.yaml and "
+            "tbmto/workflow/); reinstall with pip install ."
         )
     return path
 
 
+def schema_path() -> Path:
+    """Path of the study JSON schema, package data ``tbmto/data/schema.yaml`` (linked from
+    ``configs/schema.yaml`` in the checkout)."""
+    return package_file("data", "schema.yaml")
+
+
 def default_config_path() -> Path:
-    """Path of the embedded default study ``configs/default.yaml``."""
-    return _REPO_ROOT / "configs" / "default.yaml"
+    """Path of the embedded default study, package data ``tbmto/data/default.yaml`` (linked from
+    ``configs/default.yaml`` in the checkout)."""
+    return package_file("data", "default.yaml")
 
 
 def load_schema() -> dict:
@@ -425,10 +453,15 @@ class PotentialSpec:
             f"--max-iter {int(scf['max_iter'])}",
             f"--tol-Ry {_fmt(scf['tol_Ry'])}",
         ]
-        if self.is_alloy:  # seed, occupations and model only enter the alloy SCF
+        if self.is_alloy:  # the alloy model and its settings only enter the alloy SCF
             args.append(f"--alloy-model {scf['alloy_model']}")
-            args.append(f"--seed {int(seed)}")
-            args.append(f"--configurations {int(scf['configurations'])}")
+            if scf["alloy_model"] == "supercell":
+                args.append(f"--seed {int(seed)}")
+                args.append(f"--configurations {int(scf['configurations'])}")
+            else:
+                args.append(f"--cpa-kmesh {int(scf['cpa_kmesh'])}")
+                if scf["cpa_screening"] is not None:
+                    args.append(f"--cpa-screening {_fmt(scf['cpa_screening'])}")
         return " ".join(args)
 
 

@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 from tqdm.auto import tqdm
 
+from tbmto.errors import PhysicsError
+
 __all__ = ["kmap", "world_comm"]
 
 T = TypeVar("T")
@@ -67,7 +69,9 @@ def kmap(
     ValueError
         If ``func`` is not callable or ``comm`` lacks the communicator interface.
     RuntimeError
-        On every rank, if ``func`` raised on any rank (the message names the item).
+        On every rank, if ``func`` raised on any rank (the message names the item and rank);
+        a :class:`tbmto.errors.PhysicsError` when one of the failures was one, so that a
+        physics failure on another rank keeps its kind (and its exit status in ``tbmto``).
     """
     if not callable(func):
         raise ValueError(f"func must be callable, got {type(func).__name__}")
@@ -83,21 +87,22 @@ def kmap(
 
     mine = range(rank, len(items), size)
     local: list[tuple[int, Any]] = []
-    error: str | None = None
+    error: tuple[str, bool] | None = None  # (message, is a PhysicsError)
     show = progress and rank == 0
     bar = tqdm(total=len(mine), desc=f"{desc} (rank 0 of {size})", disable=None if show else True)
     for i in mine:
         try:
             local.append((i, func(items[i])))
         except Exception as exc:  # re-raised on all ranks below, so no rank hangs
-            error = f"item {i} on rank {rank}: {type(exc).__name__}: {exc}"
+            error = (f"item {i} on rank {rank}: {type(exc).__name__}: {exc}", isinstance(exc, PhysicsError))
             break
         bar.update(1)
     bar.close()
     gathered = comm.allgather((error, local))
     errors = [e for e, _ in gathered if e is not None]
     if errors:
-        raise RuntimeError("kmap: func failed for " + "; ".join(errors))
+        kind = PhysicsError if any(physics for _, physics in errors) else RuntimeError
+        raise kind("kmap: func failed for " + "; ".join(msg for msg, _ in errors))
     results: list[Any] = [None] * len(items)
     for _, part in gathered:
         for i, value in part:

@@ -41,6 +41,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from ase import Atoms
 
+from tbmto.errors import PhysicsError
 from tbmto.layers import KGRIDS, LayeredSystem, kmesh as make_kmesh
 from tbmto.onsite import SOC_FORMS
 from tbmto.observables import conductance_per_area, gilbert_alpha, sharvin_conductance_per_area
@@ -225,6 +226,33 @@ class KPointRecord:
     leads: object
 
 
+def _kpoint_error(exc: Exception, atoms: Atoms, soc: bool, energy_Ry: float, kgrid: str,
+                  kmesh: tuple[int, int], indices, ks: np.ndarray) -> PhysicsError:
+    """A :class:`~tbmto.errors.PhysicsError` for a failure at k∥ points ``indices`` of ``ks``.
+
+    The message names the structure (system, configuration, slab layers, lattice and direction,
+    lead, mean slab magnetisation, SOC), the k∥ point(s) (index in the mesh, Cartesian in 1/Å),
+    the energy, the original message and what to change in the study.
+    """
+    info = atoms.info
+    region = np.asarray(atoms.arrays["region"])
+    m = np.asarray(atoms.arrays["magmom_dir"], dtype=float)[region == REGION_SLAB].mean(axis=0)
+    idx = list(indices)
+    pts = ", ".join(f"#{i} of {len(ks)} k = ({ks[i][0]:.6f}, {ks[i][1]:.6f}) 1/Å" for i in idx[:4])
+    if len(idx) > 4:
+        pts += f", ... ({len(idx)} points)"
+    where = (f"structure {info.get('system', '?')} configuration {info.get('config', '?')} "
+             f"({info.get('slab_layers', '?')} slab layers, {info.get('lattice', 'fcc')} "
+             f"[{info.get('direction', '?')}], lead {info.get('lead', '?')}, "
+             f"m = ({m[0]:.3g}, {m[1]:.3g}, {m[2]:.3g}), {'SOC' if soc else 'no SOC'})")
+    return PhysicsError(
+        f"{where}, k-point {pts}, E - E_F = {energy_Ry:g} Ry: {exc}. What to change: the energy "
+        f"lies on a lead band edge (or the lead is singular) at this k∥; move the mesh off it "
+        f"(transport.kmesh / --kmesh, now {kmesh[0]}x{kmesh[1]}, e.g. to an even or a different "
+        f"size, or transport.kgrid / --kgrid, now {kgrid!r}) or change the lead "
+        f"(geometry.lead / --lead)")
+
+
 def compute(
     atoms: Atoms,
     potentials: Potentials,
@@ -305,6 +333,15 @@ def compute(
     Returns
     -------
     TransportResult, or list of TransportResult (one per length) when ``lengths`` is given
+
+    Raises
+    ------
+    ValueError
+        On bad arguments (types, shapes, a lattice constant that differs from the potentials').
+    tbmto.errors.PhysicsError
+        When the scattering problem has no well-defined answer at some k∥ (an energy at a lead
+        band edge, a lost channel, a singular lead self-energy): the message names the
+        structure, the k-point and what to change.
     """
     from tbmto.model import NestedMTOModel, transverse_axes
     from tbmto.parallel import kmap
@@ -361,14 +398,20 @@ def compute(
     limit = None if memory_limit_gb is None else float(memory_limit_gb) * 2**30
     n_len = len(lens)
 
-    def one_k(k) -> KPointRecord:
+    ks = make_kmesh(model.trunk.layered.cell2d, (n1, n2), grid=kgrid)
+
+    def one_k(item) -> KPointRecord:
+        i, k = item
         ta = time.perf_counter()
         leads = LeadSolver(cache)
-        sysk = model.systems(k, leads)
-        tb = time.perf_counter()
-        res = smatrix_nested(sysk["left"], sysk["trunk_h"], sysk["trunk_v"], sysk["branches"],
-                             trunk_dh=sysk["trunk_dh"], trunk_dv=sysk["trunk_dv"],
-                             derivatives=sysk["derivatives"], memory_limit_bytes=limit)
+        try:
+            sysk = model.systems(k, leads)
+            tb = time.perf_counter()
+            res = smatrix_nested(sysk["left"], sysk["trunk_h"], sysk["trunk_v"], sysk["branches"],
+                                 trunk_dh=sysk["trunk_dh"], trunk_dv=sysk["trunk_dv"],
+                                 derivatives=sysk["derivatives"], memory_limit_bytes=limit)
+        except PhysicsError as exc:
+            raise _kpoint_error(exc, atoms, soc, energy_Ry, kgrid, (n1, n2), [i], ks) from exc
         tc = time.perf_counter()
         n_d = sysk["derivatives"]
         dmp = (np.stack([r.damping_tensor() for r in res]) if n_d else np.zeros((n_len, 0, 0)))
@@ -378,19 +421,23 @@ def compute(
             n_right=np.array([r.n_right for r in res]), damping=dmp,
             assembly_s=tb - ta - leads.stats.seconds, wfm_s=tc - tb + leads.stats.seconds, leads=leads.stats)
 
-    ks = make_kmesh(model.trunk.layered.cell2d, (n1, n2), grid=kgrid)
     n_max = 18 * max(len(a) for a in model.trunk.layered.pl_atoms)
     if batched is None:
         batched = not damping and lengths is None and n_max <= BATCHED_MAX_N
     if batched and (damping or n_len > 1):
         raise ValueError("batched=True computes G only for one length (no damping, no lengths)")
 
-    def one_chunk(chunk) -> list[KPointRecord]:
+    def one_chunk(item) -> list[KPointRecord]:
         """Batched G of a chunk of k∥ (tbmto.wfm.batched; no ∂S, no lead modes objects)."""
+        start, chunk = item
         ta = time.perf_counter()
         blocks = [model.trunk.blocks(k) for k in chunk]
         tb = time.perf_counter()
-        res = transmission_batched(*stack_blocks(blocks), 0.0)
+        try:
+            res = transmission_batched(*stack_blocks(blocks), 0.0)
+        except PhysicsError as exc:
+            raise _kpoint_error(exc, atoms, soc, energy_Ry, kgrid, (n1, n2),
+                                range(start, start + len(chunk)), ks) from exc
         tc = time.perf_counter()
         return [KPointRecord(transmission=np.array([res.transmission[i]]), n_left=int(res.n_left[i]),
                              n_right=np.array([res.n_right[i]]), damping=np.zeros((1, 0, 0)),
@@ -401,11 +448,11 @@ def compute(
     if batched:
         # chunks fixed by the block size, not by the rank count: rank-independent results
         bsz = batch_size_for(n_max)
-        chunks = [ks[i:i + bsz] for i in range(0, len(ks), bsz)]
+        chunks = [(i, ks[i:i + bsz]) for i in range(0, len(ks), bsz)]
         recs = [r for part in kmap(one_chunk, chunks, comm=comm, progress=progress, desc="k-point batches")
                 for r in part]
     else:
-        recs = kmap(one_k, list(ks), comm=comm, progress=progress, desc="k-points")
+        recs = kmap(one_k, list(enumerate(ks)), comm=comm, progress=progress, desc="k-points")
     t_loop = time.perf_counter() - t0
     nk = len(ks)
     trans = np.stack([r.transmission for r in recs])  # (nk, n_L)

@@ -89,3 +89,26 @@ def central_difference_damping(s_of, kpoints, h: float = 1e-4) -> float:
         ds = (s_of(h, k) - s_of(-h, k)) / (2 * h)
         total += float(np.sum(np.abs(ds) ** 2))
     return total / len(kpoints)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """configs/tiny.yaml run to completion by snakemake (the packaged Snakefile, 2 cores) in a
+    fresh working directory, once per session (test_workflow.py, test_golden.py):
+    (workdir, config path, StudyPlan). About a minute on 2 cores."""
+    import shutil
+    import subprocess
+    import sys
+
+    from tbmto.cli import snakefile_path
+    from tbmto.config import expand_plan, load_config
+
+    work = tmp_path_factory.mktemp("tiny")
+    cfg = work / "tiny.yaml"
+    shutil.copy(Path(__file__).resolve().parent.parent / "configs" / "tiny.yaml", cfg)
+    res = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(snakefile_path()), "-d", str(work),
+                          "--cores", "2", "--configfile", str(cfg)], capture_output=True, text=True, timeout=900)
+    if res.returncode != 0:
+        logs = "\n".join(p.read_text()[-2000:] for p in sorted((work / "results").rglob("*.log"))[:3])
+        pytest.fail(f"tiny workflow failed:\n{res.stderr[-4000:]}\n{logs}")
+    return work, cfg, expand_plan(load_config(cfg))

@@ -78,7 +78,7 @@ def test_nonconvergence_raises():
         (dict(composition="Cu", kmesh=0), "kmesh"),
         (dict(composition="Cu", smearing_Ry=-1.0), "smearing_Ry"),
         (dict(composition="Xe"), "explicitly"),
-        (dict(composition={"Ni": 0.99, "Fe": 0.01}), r"round\(s\) to 0 of the 32 sites"),
+        (dict(composition={"Ni": 0.99, "Fe": 0.01}, alloy_model="supercell"), r"round\(s\) to 0 of the 32 sites"),
         (dict(composition={"Ni": 0.8, "Fe": 0.2}, alloy_model="vca"), "alloy_model"),
         (dict(composition="He", a=3.0), "Li on"),
     ],
@@ -113,7 +113,7 @@ def test_new_element_by_arguments_fcc_co():
 
 @pytest.mark.slow
 def test_permalloy_species_moments():
-    d = scf({"Ni": 0.8, "Fe": 0.2}, a=3.548, progress=False)
+    d = scf({"Ni": 0.8, "Fe": 0.2}, a=3.548, alloy_model="supercell", progress=False)
     ni, fe = d["species"]["Ni"], d["species"]["Fe"]
     assert ni["concentration"] == pytest.approx(0.8) and fe["concentration"] == pytest.approx(0.2)
     # strong-ferromagnet Fe and Ni moments close to the KKR-CPA/experiment values (0.6 / 2.6)
@@ -157,7 +157,7 @@ def test_alloy_end_point_is_the_element():
 @pytest.mark.slow
 def test_dilute_fe_in_ni_is_parallel_high_spin():
     # 2 Fe in 32 sites: Fe impurities in Ni carry a large moment parallel to the host
-    d = scf({"Ni": 0.95, "Fe": 0.05}, a=3.53, progress=False)
+    d = scf({"Ni": 0.95, "Fe": 0.05}, a=3.53, alloy_model="supercell", progress=False)
     assert d["species"]["Fe"]["moment_muB"] > 2.4
     assert d["species"]["Ni"]["moment_muB"] == pytest.approx(0.6, abs=0.1)
 
@@ -187,7 +187,8 @@ def test_supercell_geometry_counts_neighbours_and_kmesh():
 def test_ternary_bcc_alloy_v_antiparallel_in_fe():
     # V impurities in bcc Fe carry a moment antiparallel to the host (≈ −1 μB in LSDA); a three-
     # species alloy through the same supercell model, exact counts, neutral as a whole
-    d = scf({"Fe": 0.7, "Co": 0.2, "V": 0.1}, "bcc", kmesh=8, tol_Ry=1e-4, progress=False)
+    d = scf({"Fe": 0.7, "Co": 0.2, "V": 0.1}, "bcc", kmesh=8, tol_Ry=1e-4, alloy_model="supercell",
+            progress=False)
     counts = d["provenance"]["settings"]["site_counts"]
     assert counts == {"Fe": 23, "Co": 6, "V": 3}
     sp = d["species"]

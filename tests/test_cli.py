@@ -114,10 +114,10 @@ def _fit(tmp_path: Path, plan, *extra: str) -> int:
                  "--out-dir", str(tmp_path / "tables")])
 
 
-def test_fit_missing_transport_file_exits_2(tmp_path, capsys):
+def test_fit_missing_transport_file_exits_4(tmp_path, capsys):
     plan = _plan(tmp_path, THERMAL)
-    assert _fit(tmp_path, plan) == 2
-    assert "transport result not found" in capsys.readouterr().err
+    assert _fit(tmp_path, plan) == 4  # tbmto.errors.EXIT_MISSING_INPUT
+    assert "missing input: transport result not found" in capsys.readouterr().err
 
 
 def test_fit_and_plot_on_synthetic_results(tmp_path, monkeypatch):
@@ -163,14 +163,18 @@ def test_fit_rejects_a_result_that_is_not_its_plan_row(tmp_path, monkeypatch, ca
     assert "magnetization is 'perp' in the result but 'par' in the study plan" in capsys.readouterr().err
 
 
-def test_run_dry_run_calls_snakemake_on_the_repo_snakefile(tmp_path):
+def test_run_dry_run_calls_snakemake_on_the_packaged_snakefile(tmp_path):
     exe = shutil.which("tbmto")
     cmd = [exe] if exe else [sys.executable, "-m", "tbmto.cli"]
     res = subprocess.run(cmd + ["run", str(REPO / "configs" / "tiny.yaml"), "--cores", "1", "-n",
                                 "--directory", str(tmp_path), "--quiet", "rules"],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
-    assert str(REPO / "Snakefile") in res.stderr  # the echoed snakemake command line
+    # the echoed snakemake command line: the workflow shipped in the package
+    from tbmto.cli import snakefile_path
+
+    assert snakefile_path().parts[-3:] == ("tbmto", "workflow", "Snakefile")
+    assert str(snakefile_path()) in res.stderr
     assert not (tmp_path / "results").exists()
 
 

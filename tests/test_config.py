@@ -263,12 +263,15 @@ def test_alloy_element_order_is_kept():
 
 
 def test_scf_arguments_alloy_only_settings():
-    cfg = {**BASE, "scf": {"configurations": 3},
+    cfg = {**BASE, "scf": {"configurations": 3, "alloy_model": "supercell"},
            "thermal": [{"element": "Ni", "lattice_constant": 3.524, "delta_angstrom": [0.05]}]}
     plan = expand_plan(cfg)
     alloy = plan.systems[0].potential.label
     assert "--configurations 3" in plan.scf_args(alloy) and "--seed 0" in plan.scf_args(alloy)
-    assert "--alloy-model supercell" in plan.scf_args(alloy)
+    assert "--alloy-model supercell" in plan.scf_args(alloy) and "--cpa" not in plan.scf_args(alloy)
+    cpa = expand_plan({**cfg, "scf": {"cpa_screening": 0.6}})     # the default model: CPA
+    args = cpa.scf_args(alloy)
+    assert "--alloy-model cpa --cpa-kmesh 16 --cpa-screening 0.6" in args and "--seed" not in args
     for label in ("Ni_fcc_a3.5240", "Cu_fcc_a3.5240", plan.systems[0].lead_potential.label):
         args = plan.scf_args(label)
         assert "--configurations" not in args and "--seed" not in args and "--alloy-model" not in args

@@ -30,6 +30,8 @@ from tbmto.potentials import load
 from tbmto.structure import build_stack
 from tbmto.transport import compute
 
+pytestmark = pytest.mark.slow  # about 60 s of SCF and transport: the physics layer (pytest -m slow)
+
 LENGTHS = (2, 4, 6)
 KMESH = (3, 3)
 REL = 1e-9

@@ -1,4 +1,4 @@
-"""Slater–Pauling behaviour of the alloy self-consistency alone (tbmto.asa.scf, supercell model).
+"""Slater–Pauling behaviour of the alloy self-consistency alone (tbmto.asa.scf, default CPA model).
 
 The average spin moment per atom, M̄ = Σ_species (site fraction) × (species moment), of three
 classic random alloys at their Vegard lattice constants (tbmto.materials):
@@ -10,12 +10,13 @@ classic random alloys at their Vegard lattice constants (tbmto.materials):
   x ≈ 0.5–0.6 (measured ≈ 0.55–0.6);
 * fcc Ni(1−x)Co(x): M̄ rises roughly linearly from Ni (≈ 0.6 μB) to fcc Co (≈ 1.6 μB).
 
-Measured with the default k density (kmesh 12, 2026-12-02): FeCo M̄ = 2.18, 2.27, 2.31, 2.30,
-2.26, 2.20 μB at x = 0, 0.1, 0.2, 0.3, 0.4, 0.5 (maximum 2.31 μB near x ≈ 0.2, below the measured
-2.45: the supercell model's species-averaged potentials and the shrinking Vegard lattice constant
-both lower it); NiCu 0.63, 0.40, 0.16, 0.00, 0.00 at x = 0, 0.2, 0.4, 0.5, 0.6; NiCo 0.63, 0.86,
-1.11, 1.35, 1.64 at x = 0, 0.25, 0.5, 0.75, 1. The fcc runs use kmesh 10 to keep them short
-(the fcc supercell mesh is the same 4³ as at kmesh 12); bcc Fe needs the default 12: its moment
+Measured with the default settings (kmesh 12, cpa_kmesh 16, 2026-12-02), CPA: FeCo M̄ = 2.18,
+2.29, 2.31, 2.30, 2.25, 2.17 μB at x = 0, 0.1, 0.2, 0.3, 0.4, 0.5 (maximum 2.31 μB near x ≈ 0.2,
+below the measured 2.45, as with the supercell model: 2.18, 2.27, 2.31, 2.30, 2.26, 2.20 — LSDA-ASA
+and the shrinking Vegard lattice constant, not the alloy model); NiCu 0.63, 0.43, 0.23, 0.12,
+0.00 at x = 0, 0.2, 0.4, 0.5, 0.6 (supercell: 0.63, 0.40, 0.16, 0.00, 0.00); supercell NiCo 0.63,
+0.86, 1.11, 1.35, 1.64 at x = 0, 0.25, 0.5, 0.75, 1 (docs/validation.md §10–§11). The fcc runs
+use kmesh 10 for the elements (the CPA sums use cpa_kmesh); bcc Fe needs the default 12: its moment
 is 2.31, 2.18, 2.24, 2.20, 2.22, 2.22 μB at kmesh 10, 12, 14, 16, 20, 24 (a DOS peak at E_F),
 so the FeCo rise of ≈ 0.13 μB at kmesh 12 carries a k-mesh uncertainty of a few 0.01 μB.
 """

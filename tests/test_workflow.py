@@ -2,7 +2,7 @@
 config errors, an end-to-end run of configs/tiny.yaml with rerun semantics and the MPI path, and
 an end-to-end run of the bcc alloy study configs/tiny_feco.yaml.
 
-The end-to-end tests run the real physics (ASA potentials, transport) on a tiny thermal-Ni study
+The end-to-end tests (marked ``slow``: ``pytest -m slow``) run the real physics (ASA potentials, transport) on a tiny thermal-Ni study
 (about a minute on 2 cores) and a tiny bcc Fe0.75Co0.25 | bcc Cu study in temporary working
 directories (``snakemake -d``).
 """
@@ -22,15 +22,18 @@ import pandas as pd
 import pytest
 import yaml
 
+from tbmto.cli import snakefile_path
 from tbmto.config import expand_plan, load_config
 
 REPO = Path(__file__).resolve().parent.parent
-SNAKEFILE = REPO / "Snakefile"
+SNAKEFILE = snakefile_path()  # the packaged workflow, as `tbmto run` runs it
+ROOT_SNAKEFILE = REPO / "Snakefile"  # the checkout's entry point: includes the packaged one
 CONFIGS = ["default", "tiny", "tiny_feco", "nife_alloys", "ni_thermal", "feco_bcc", "nico", "fe_thermal"]
 
 
-def snakemake(workdir: Path, *args: str, configfile: Path | None = None, timeout: int = 600):
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "-d", str(workdir), "--cores", "2"]
+def snakemake(workdir: Path, *args: str, configfile: Path | None = None, timeout: int = 600,
+              snakefile: Path = SNAKEFILE):
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile), "-d", str(workdir), "--cores", "2"]
     if configfile is not None:
         cmd += ["--configfile", str(configfile)]
     return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout)
@@ -77,13 +80,21 @@ def test_dry_run_dag_matches_plan(name, tmp_path):
     assert not (tmp_path / "results").exists()  # a dry run writes nothing
 
 
-def test_default_config_is_embedded(tmp_path):
-    """Plain `snakemake` (no --configfile) runs configs/default.yaml, not merged with anything."""
-    res = snakemake(tmp_path, "-n")
+@pytest.mark.parametrize("snakefile", [SNAKEFILE, ROOT_SNAKEFILE], ids=["packaged", "root"])
+def test_default_config_is_embedded(tmp_path, snakefile):
+    """Plain `snakemake` (no --configfile) runs configs/default.yaml, not merged with anything,
+    with the packaged Snakefile and with the checkout's root Snakefile (the README's first
+    command), whose target rule `default` stands for the workflow's `all`."""
+    res = snakemake(tmp_path, "-n", snakefile=snakefile)
     assert res.returncode == 0, res.stderr
     out = res.stdout + res.stderr
     assert "results/default/tables/summary.csv" in out
-    assert job_stats(out) == expected_jobs(expand_plan(load_config(REPO / "configs" / "default.yaml")))
+    expected = expected_jobs(expand_plan(load_config(REPO / "configs" / "default.yaml")))
+    if snakefile == ROOT_SNAKEFILE:
+        expected["default"] = expected.pop("all")
+    assert job_stats(out) == expected
+    # configs/default.yaml of the checkout is the packaged default (a link to it)
+    assert (REPO / "configs" / "default.yaml").read_bytes() == (SNAKEFILE.parent.parent / "data" / "default.yaml").read_bytes()
 
 
 def test_local_profile_dry_run(tmp_path):
@@ -120,19 +131,10 @@ def test_mpi_launcher_and_blas_threads_in_transport_command(tmp_path):
 # ----------------------------------------------------------------------------- end to end
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """configs/tiny.yaml run to completion in a fresh working directory."""
-    work = tmp_path_factory.mktemp("tiny")
-    cfg = work / "tiny.yaml"
-    shutil.copy(REPO / "configs" / "tiny.yaml", cfg)
-    res = snakemake(work, configfile=cfg)
-    if res.returncode != 0:
-        logs = "\n".join(p.read_text()[-2000:] for p in sorted((work / "results").rglob("*.log"))[:3])
-        pytest.fail(f"tiny workflow failed:\n{res.stderr[-4000:]}\n{logs}")
-    return work, cfg, expand_plan(load_config(cfg))
+# tiny_run (configs/tiny.yaml run to completion once per session): tests/conftest.py
 
 
+@pytest.mark.slow
 def test_tiny_run_produces_tables_and_figures(tiny_run):
     work, cfg, plan = tiny_run
     root = work / plan.root
@@ -153,6 +155,7 @@ def test_tiny_run_produces_tables_and_figures(tiny_run):
     assert not list(root.rglob(".tmp_*"))
 
 
+@pytest.mark.slow
 def test_nested_rows_equal_an_unnested_run_on_the_truncated_structures(tiny_run, tmp_path):
     """The rows of the nested study (one sweep per configuration) against ``tbmto transport`` on
     the truncated structures, one run per length, as an unnested study would compute them."""
@@ -182,6 +185,7 @@ def test_nested_rows_equal_an_unnested_run_on_the_truncated_structures(tiny_run,
             assert got[key] == pytest.approx(ref[key], rel=1e-10), key
 
 
+@pytest.mark.slow
 def test_rerun_does_nothing(tiny_run):
     work, cfg, _ = tiny_run
     res = snakemake(work, "-n", configfile=cfg)
@@ -204,12 +208,14 @@ def _dry_run_without(work: Path, cfg: Path, relpath: str) -> dict[str, int]:
         os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
+@pytest.mark.slow
 def test_deleted_transport_output_reruns_only_downstream(tiny_run):
     work, cfg, plan = tiny_run
     stats = _dry_run_without(work, cfg, plan.transport_files()[3])
     assert stats == {"transport": 1, "fit": 1, "figure": len(plan.figure_names()), "all": 1}
 
 
+@pytest.mark.slow
 def test_deleted_structure_reruns_its_transport_jobs(tiny_run):
     work, cfg, plan = tiny_run
     stats = _dry_run_without(work, cfg, plan.structure_files()[0])
@@ -217,6 +223,7 @@ def test_deleted_structure_reruns_its_transport_jobs(tiny_run):
     assert stats == {"structure": 1, "transport": n, "fit": 1, "figure": len(plan.figure_names()), "all": 1}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "section,key,value,expected",
     [
@@ -257,6 +264,7 @@ def test_config_change_reruns_exactly_its_dependents(tiny_run, section, key, val
     assert job_stats(res.stdout + res.stderr) == expected(plan)
 
 
+@pytest.mark.slow
 def test_report_collects_figures(tiny_run):
     work, cfg, plan = tiny_run
     report = work / "report.html"
@@ -267,6 +275,7 @@ def test_report_collects_figures(tiny_run):
         assert f"{name}.png" in html
 
 
+@pytest.mark.slow
 @pytest.mark.mpi
 def test_transport_under_mpiexec_equals_serial(tiny_run, tmp_path):
     work, cfg, plan = tiny_run
@@ -289,6 +298,7 @@ def test_transport_under_mpiexec_equals_serial(tiny_run, tmp_path):
         assert a["result"][key] == b["result"][key], key
 
 
+@pytest.mark.slow
 def test_tiny_bcc_feco_study_end_to_end(tmp_path):
     """A bcc alloy by a config edit: alloy SCF in bcc, bcc Cu leads, x_<El>,
     composition, lattice and lead columns, and the potentials table."""

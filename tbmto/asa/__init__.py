@@ -8,7 +8,8 @@ of docs/interfaces.md) and
 Modules: ``mesh`` (log mesh, quadrature), ``xc`` (PW92 LSDA), ``radial`` (scalar-relativistic
 radial solver), ``atom`` (free-atom LSDA, frozen core), ``parameters`` (C, Δ, γ, ξ),
 ``sphere`` (sphere density and potential), ``bands`` (TB-LMTO bands, Fermi level, moments),
-``madelung`` (Ewald), ``scf`` (self-consistency for elements and alloys, alloy models); the
+``madelung`` (Ewald), ``cpa`` (TB-LMTO-ASA coherent potential approximation), ``scf``
+(self-consistency for elements and alloys, the alloy models cpa and supercell); the
 file writer is :func:`tbmto.io.write_potentials`.
 """
 

@@ -23,7 +23,16 @@ Alloy models
 ------------
 A composition with one species is the element on the one-site primitive cell. A random alloy
 of any number of species goes through an alloy model (:data:`ALLOY_MODELS`, argument
-``alloy_model``); the one implemented here is
+``alloy_model``, default ``"cpa"``); both share the sphere program and the moment mixing and
+differ in the band program that turns potential parameters into species moments:
+
+``"cpa"`` (default): the single-site coherent potential approximation in the screened
+TB-LMTO-ASA Green's-function formalism (:mod:`tbmto.asa.cpa`, :class:`CPAProgram`): exact
+concentrations (dilute dopants of 1 % are fine), the lattice's point symmetry in the
+Brillouin-zone sums (``cpa_kmesh``), Fermi–Dirac occupations with the same kT. Electrostatics
+are single-site (no Madelung term); optionally the screened-impurity model
+(``cpa_screening`` = α_scr: V_Q = −2 α_scr Δq_Q / w in Ry, Δq_Q the net sphere charge;
+Korzhavyi, Ruban, Abrikosov & Skriver, PRB 51, 5773 (1995)).
 
 ``"supercell"`` (species-averaged supercell): :data:`SUPERCELL_REPS` conventional cubic cells
 (32 sites for fcc and bcc) hold exactly the counts of
@@ -53,6 +62,7 @@ from ..composition import check_composition, composition_label, species_counts
 from ..materials import atomic_number, vegard_lattice_constant, wigner_seitz_radius
 from .atom import _anderson
 from .bands import band_moments, diagonalise, fermi_level, structure_constants_k
+from .cpa import CPABands, CPASettings
 from ..io import POTENTIALS_FORMAT
 from .madelung import madelung_matrix
 from .parameters import potential_parameters
@@ -66,7 +76,7 @@ INITIAL_MOMENT: dict[str, float] = {"Fe": 2.6, "Co": 1.7, "Ni": 0.7, "Mn": 3.0, 
 
 _FILLED_D = {"Cu", "Ag", "Au", "Zn", "Cd", "Hg", "Ga", "In"}
 _LATTICES = ("fcc", "bcc")
-ALLOY_MODELS: tuple[str, ...] = ("supercell",)
+ALLOY_MODELS: tuple[str, ...] = ("cpa", "supercell")
 """Alloy models of :func:`scf` (see the module docstring)."""
 SUPERCELL_REPS: dict[str, tuple[int, int, int]] = {"fcc": (2, 2, 2), "bcc": (2, 2, 4)}
 """Conventional cubic cells along x, y, z of the alloy supercell: 32 sites in fcc and bcc."""
@@ -215,7 +225,7 @@ def _moment_vector(m0, m1, m2):
 
 
 def _validate(comp: dict, lattice: str, a, kmesh, smearing_Ry, max_iter, tol_Ry,
-              configurations, alloy_model):
+              configurations, alloy_model, cpa_kmesh=16, cpa_screening=None):
     if lattice not in _LATTICES:
         raise ValueError(f"lattice must be one of {_LATTICES}, got {lattice!r}")
     for el in comp:
@@ -234,6 +244,10 @@ def _validate(comp: dict, lattice: str, a, kmesh, smearing_Ry, max_iter, tol_Ry,
         raise ValueError(f"tol_Ry must lie in (0, 1e-2) Ry, got {tol_Ry!r}")
     if alloy_model not in ALLOY_MODELS:
         raise ValueError(f"alloy_model must be one of {list(ALLOY_MODELS)}, got {alloy_model!r}")
+    if int(cpa_kmesh) != cpa_kmesh or cpa_kmesh < 2:
+        raise ValueError(f"cpa_kmesh must be an integer ≥ 2, got {cpa_kmesh!r}")
+    if cpa_screening is not None and not 0.0 <= float(cpa_screening) <= 2.0:
+        raise ValueError(f"cpa_screening must lie in [0, 2] (or None), got {cpa_screening!r}")
     if a is not None:
         w_bohr = wigner_seitz_radius(float(a), lattice) / BOHR_ANGSTROM
         if not np.isfinite(a) or not 1.8 <= w_bohr <= 6.0:
@@ -266,7 +280,7 @@ def scf(composition: str | Mapping[str, float], lattice: str = "fcc", a: float |
         *, kmesh: int = 12, smearing_Ry: float = 0.005, max_iter: int = 80,
         tol_Ry: float = 1e-5, seed: int = 0, progress: bool = True,
         initial_moment: float | None = None, mixing: float = 0.25, configurations: int = 1,
-        alloy_model: str = "supercell") -> dict:
+        alloy_model: str = "cpa", cpa_kmesh: int = 16, cpa_screening: float | None = None) -> dict:
     """Self-consistent LSDA-ASA potential parameters of a bulk element or random alloy.
 
     Parameters
@@ -302,7 +316,14 @@ def scf(composition: str | Mapping[str, float], lattice: str = "fcc", a: float |
         Number of random alloy supercells (seeds ``seed`` … ``seed + configurations − 1``)
         averaged in one self-consistency (one common Fermi level); elements ignore it.
     alloy_model : str
-        One of :data:`ALLOY_MODELS` (alloys only).
+        One of :data:`ALLOY_MODELS` (alloys only; default ``"cpa"``).
+    cpa_kmesh : int
+        CPA: k density of the Brillouin-zone sums, as divisions per primitive reciprocal vector
+        (:func:`tbmto.asa.cpa.cubic_kpoints`). Ni80Fe20: Ni moment 0.593, 0.633, 0.629 μB at
+        12, 16, 20 (default 16).
+    cpa_screening : float, optional
+        CPA: screened-impurity constant α_scr (see the module docstring); None (default):
+        single-site electrostatics.
 
     Returns
     -------
@@ -322,44 +343,59 @@ def scf(composition: str | Mapping[str, float], lattice: str = "fcc", a: float |
     """
     comp = check_composition(composition)
     _validate(comp, lattice, a, kmesh, smearing_Ry, max_iter, tol_Ry, configurations,
-              alloy_model)
+              alloy_model, cpa_kmesh, cpa_screening)
     t0 = time.perf_counter()
     a = vegard_lattice_constant(comp, lattice) if a is None else float(a)
     species = list(comp)
-    if len(species) == 1:
+    model = alloy_model if len(species) > 1 else None
+    settings = {"kmesh_primitive_equivalent": int(kmesh), "smearing_Ry": float(smearing_Ry),
+                "tol_Ry": float(tol_Ry), "max_iter": int(max_iter), "mixing": float(mixing),
+                "alloy_model": model}
+    if model is None:
         geoms = [primitive_geometry(lattice, a)]
-        nk = int(kmesh)
+        program = SupercellBands(geoms, int(kmesh), smearing_Ry, 1)
         method = "single-site element"
-        counts = {species[0]: 1}
-    else:
+        site_fraction = {species[0]: 1.0}
+        settings.update(kmesh=[int(kmesh)] * 3, n_sites=1)
+    elif model == "supercell":
         geoms, nk, method, counts = _supercell_model(comp, lattice, a, int(kmesh), int(seed),
                                                      int(configurations))
-    geom = geoms[0]
+        program = SupercellBands(geoms, nk, smearing_Ry, len(species))
+        n_sites = len(geoms[0].site_species)
+        site_fraction = {el: n / n_sites for el, n in counts.items()}
+        settings.update(kmesh=[int(n) for n in nk], n_sites=n_sites, seed=int(seed),
+                        configurations=len(geoms), site_counts={el: int(n) for el, n in counts.items()})
+    else:
+        n_valence = [make_sphere(el, wigner_seitz_radius(a, lattice) / BOHR_ANGSTROM).n_valence
+                     for el in species]
+        program = CPAProgram(lattice, a, list(comp.values()), n_valence, int(cpa_kmesh),
+                             smearing_Ry, screening=cpa_screening)
+        cs = program.cpa.settings
+        electrostatics = ("no Madelung term" if cpa_screening is None else
+                          f"screened-impurity model, alpha_scr = {float(cpa_screening):g}")
+        method = (f"single-site CPA (TB-LMTO-ASA, O_h-reduced k grid of {len(program.cpa.weights)} "
+                  f"points, Fermi-Dirac contour of {cs.n_points} points + {cs.n_poles} Matsubara "
+                  f"poles, {electrostatics})")
+        site_fraction = dict(comp)
+        settings.update(cpa_kmesh=int(cpa_kmesh), n_kpoints=int(len(program.cpa.weights)),
+                        n_contour=int(cs.n_points), n_poles=int(cs.n_poles), cpa_tol=float(cs.tol),
+                        cpa_screening=None if cpa_screening is None else float(cpa_screening))
     start = (_element_start(species, lattice, a, smearing_Ry, max_iter, mixing)
              if len(species) > 1 else None)
-    result = _run(species, geoms, nk, smearing_Ry, max_iter, tol_Ry, progress, initial_moment,
-                  mixing, start=start)
-    n_sites = len(geom.site_species)
+    result = _run(species, program, max_iter, tol_Ry, progress, initial_moment, mixing, start=start)
     data = {
         "format": POTENTIALS_FORMAT,
         "system": composition_label(comp), "lattice": lattice,
         "composition": {el: float(c) for el, c in comp.items()},
-        "lattice_constant_angstrom": float(geom.lattice_constant),
-        "wigner_seitz_radius_bohr": float(geom.w_angstrom / BOHR_ANGSTROM),
+        "lattice_constant_angstrom": float(a),
+        "wigner_seitz_radius_bohr": float(program.w_angstrom / BOHR_ANGSTROM),
         "fermi_energy_Ry": float(result["mu"]),
         "species": {},
         "provenance": {
             "tbmto_version": __version__,
             "method": ("LSDA (PW92) LMTO-ASA, scalar-relativistic, frozen free-atom core, "
                        "orthogonal-representation 2nd-order H, s = w; " + method),
-            "settings": {"kmesh": [int(n) for n in np.broadcast_to(nk, 3)],
-                         "kmesh_primitive_equivalent": int(kmesh),
-                         "smearing_Ry": float(smearing_Ry), "tol_Ry": float(tol_Ry),
-                         "max_iter": int(max_iter), "seed": int(seed), "mixing": float(mixing),
-                         "alloy_model": None if len(species) == 1 else alloy_model,
-                         "n_sites": int(n_sites),
-                         "configurations": len(geoms),
-                         "site_counts": {el: int(n) for el, n in counts.items()}},
+            "settings": settings,
             "converged": True,
             "iterations": int(result["iterations"]),
             "residual_Ry": float(result["residual"]),
@@ -373,7 +409,7 @@ def scf(composition: str | Mapping[str, float], lattice: str = "fcc", a: float |
         q = st.m0
         data["species"][name] = {
             "concentration": float(comp[name]),
-            "site_fraction": float(counts[name] / n_sites),
+            "site_fraction": float(site_fraction[name]),
             "moment_muB": float(q[0].sum() - q[1].sum()),
             "charges": {"up": q[0].tolist(), "down": q[1].tolist()},
             "C_Ry": {"up": pp.C[0].tolist(), "down": pp.C[1].tolist()},
@@ -420,8 +456,8 @@ def _element_start(species, lattice: str, a: float, kT: float, max_iter: int, be
     start = []
     for name in species:
         try:
-            res = _run([name], [primitive_geometry(lattice, a)], ELEMENT_START_KMESH, kT,
-                       max_iter, 1e-4, False, None, beta)
+            res = _run([name], SupercellBands([primitive_geometry(lattice, a)], ELEMENT_START_KMESH,
+                                              kT, 1), max_iter, 1e-4, False, None, beta)
         except RuntimeError:
             return None
         start.append((res["moments"][0], res["states"][0].n_val))
@@ -446,16 +482,111 @@ MOMENT_WEIGHTS = (1.0, 5.0, 20.0)
 """Weights of (m0 [e], centre [Ry], width [Ry²]) in the mixing vector."""
 
 
-def _run(species, geoms: list[Geometry], nk, kT, max_iter, tol, progress, initial_moment,
-         beta, start=None):
+class SupercellBands:
+    """Band program of the supercell alloy model (and of the elements): eigenpairs of
+    H = C + √Δ S^γ √Δ on every configuration's k-mesh, one Fermi level (Fermi–Dirac smearing
+    kT), species moments averaged over all sites of a species, Ewald Madelung shifts.
+
+    Parameters
+    ----------
+    geoms : list of Geometry
+        One or more cells of the same composition (alloy configurations).
+    nk : int or tuple of 3 int
+        k divisions per cell reciprocal vector.
+    kT : float
+        Smearing (Ry).
+    n_species : int
+    """
+
+    def __init__(self, geoms: list[Geometry], nk, kT: float, n_species: int):
+        self.geoms, self.kT, self.nsp = geoms, kT, n_species
+        self.kdata = [structure_constants_k(g.cell, g.positions, g.w_angstrom, nk) for g in geoms]
+        self.w_all = np.concatenate([wk for _, wk in self.kdata]) / len(geoms)
+        self.mads = ([madelung_matrix(g.cell / BOHR_ANGSTROM, g.positions / BOHR_ANGSTROM)
+                      for g in geoms] if n_species > 1 else None)
+        self.all_sp = np.concatenate([g.site_species for g in geoms])
+        self.counts = np.bincount(geoms[0].site_species, minlength=n_species)
+        self.w_angstrom = geoms[0].w_angstrom
+
+    def electrons(self, n_valence: np.ndarray) -> float:
+        """Valence electrons of one cell."""
+        return float(np.dot(self.counts, n_valence))
+
+    def madelung(self, dq: np.ndarray) -> np.ndarray:
+        """Species-averaged Madelung shifts V_M = −2 Σ_j M_ij Δq_j (Ry) of the sphere charges."""
+        if self.mads is None:
+            return np.zeros(self.nsp)
+        v_site = np.concatenate([-2.0 * m @ dq[g.site_species] for m, g in zip(self.mads, self.geoms)])
+        return np.array([v_site[self.all_sp == k].mean() for k in range(self.nsp)])
+
+    def bands(self, params_list, n_val: float):
+        """Fermi level (Ry) and, per species, the moment vector (m0, centre, width) (3, 2, 3)."""
+        eig_list, part_list = [], []
+        for g, (salpha, _) in zip(self.geoms, self.kdata):
+            sp = g.site_species
+            eigs, partial = diagonalise(salpha, np.stack([params_list[k].C for k in sp]),
+                                        np.stack([params_list[k].sqrt_delta for k in sp]),
+                                        np.stack([params_list[k].gamma for k in sp]))
+            eig_list.append(eigs)
+            part_list.append(partial)
+        mu = fermi_level(np.concatenate(eig_list, axis=1), self.w_all, n_val, self.kT)
+        moms = [band_moments(e, p, wk, mu, self.kT, np.stack([params_list[k].e_nu
+                                                               for k in g.site_species]))
+                for e, p, (_, wk), g in zip(eig_list, part_list, self.kdata, self.geoms)]
+        m0, m1, m2 = (np.concatenate([m[i] for m in moms]) for i in range(3))
+        out = []
+        for k in range(self.nsp):
+            sel = self.all_sp == k
+            q0, sh, wd = _moment_vector(m0[sel].mean(0), m1[sel].mean(0), m2[sel].mean(0))
+            out.append(np.stack([q0, params_list[k].e_nu + sh, wd]))
+        return mu, out
+
+
+class CPAProgram:
+    """Band program of the CPA alloy model (:class:`tbmto.asa.cpa.CPABands`): species moments
+    from the coherent-potential Green's functions; single-site electrostatics, or the
+    screened-impurity shift −2 α_scr Δq_Q / w (Ry) with ``screening`` = α_scr."""
+
+    def __init__(self, lattice: str, a: float, conc, n_valence, kmesh: int, kT: float,
+                 settings: CPASettings | None = None, screening: float | None = None):
+        self.cpa = CPABands.build(lattice, a, conc, n_valence, kmesh, kT, settings)
+        self.nsp = len(conc)
+        self.w_angstrom = wigner_seitz_radius(a, lattice)
+        self.screening = screening
+
+    def electrons(self, n_valence: np.ndarray) -> float:
+        """Valence electrons per site, Σ_Q c_Q N_Q."""
+        return float(np.dot(self.cpa.conc, n_valence))
+
+    def madelung(self, dq: np.ndarray) -> np.ndarray:
+        """No Madelung term (single site), or the screened-impurity shifts (Ry)."""
+        if self.screening is None:
+            return np.zeros(self.nsp)
+        return -2.0 * float(self.screening) * np.asarray(dq, float) / (self.w_angstrom / BOHR_ANGSTROM)
+
+    def bands(self, params_list, n_val: float):
+        """Fermi level (Ry) and, per species, the moment vector (m0, centre, width) (3, 2, 3)."""
+        st = np.stack
+        mu, m0, m1, m2 = self.cpa.moments(st([p.C for p in params_list]),
+                                          st([p.delta for p in params_list]),
+                                          st([p.gamma for p in params_list]),
+                                          st([p.e_nu for p in params_list]))
+        out = []
+        for k, p in enumerate(params_list):
+            q0, sh, wd = _moment_vector(m0[k], m1[k], m2[k])
+            out.append(np.stack([q0, p.e_nu + sh, wd]))
+        return mu, out
+
+
+def _run(species, program, max_iter, tol, progress, initial_moment, beta, start=None):
     """Outer loop: band moments (m0, centre, width) per species, spin, l are the mixed state.
 
-    ``geoms`` are one or more supercells of the same composition (alloy configurations); they
-    share one Fermi level and the species moments and Madelung shifts are averaged over all
-    sites of all of them. ``start``: optional list per species of (moment vector (3, 2, 3),
-    valence density (2, n)) to start from instead of the free-atom densities.
+    ``program`` is the band program (:class:`SupercellBands` or :class:`CPAProgram`): it gives
+    the Fermi level and the species moments of the current potential parameters, the electron
+    count and the Madelung shifts. ``start``: optional list per species of (moment vector
+    (3, 2, 3), valence density (2, n)) to start from instead of the free-atom densities.
     """
-    w_bohr = geoms[0].w_angstrom / BOHR_ANGSTROM
+    w_bohr = program.w_angstrom / BOHR_ANGSTROM
     nsp = len(species)
     states = []
     moments0 = []
@@ -465,36 +596,11 @@ def _run(species, geoms: list[Geometry], nk, kT, max_iter, tol, progress, initia
             name, 0.0 if name in _FILLED_D else 0.3)
         moments0.append(float(mom))
         states.append(_SpeciesState(sphere=sph, n_val=initial_valence_density(sph, float(mom))))
-    site_sp0 = geoms[0].site_species
-    counts = np.array([np.sum(site_sp0 == k) for k in range(nsp)])
-    n_val = float(sum(states[k].sphere.n_valence * counts[k] for k in range(nsp)))
-    kdata = [structure_constants_k(g.cell, g.positions, g.w_angstrom, nk) for g in geoms]
-    w_all = np.concatenate([wk for _, wk in kdata]) / len(geoms)
-    mads = ([madelung_matrix(g.cell / BOHR_ANGSTROM, g.positions / BOHR_ANGSTROM) for g in geoms]
-            if nsp > 1 else None)
-    all_sp = np.concatenate([g.site_species for g in geoms])
+    n_val = program.electrons(np.array([st.sphere.n_valence for st in states]))
     wts = np.array(MOMENT_WEIGHTS)[:, None, None]
 
     def bands(params_list):
-        eig_list, part_list = [], []
-        for g, (salpha, _) in zip(geoms, kdata):
-            sp = g.site_species
-            eigs, partial = diagonalise(salpha, np.stack([params_list[k].C for k in sp]),
-                                        np.stack([params_list[k].sqrt_delta for k in sp]),
-                                        np.stack([params_list[k].gamma for k in sp]))
-            eig_list.append(eigs)
-            part_list.append(partial)
-        mu = fermi_level(np.concatenate(eig_list, axis=1), w_all, n_val, kT)
-        moms = [band_moments(e, p, wk, mu, kT, np.stack([params_list[k].e_nu
-                                                          for k in g.site_species]))
-                for e, p, (_, wk), g in zip(eig_list, part_list, kdata, geoms)]
-        m0, m1, m2 = (np.concatenate([m[i] for m in moms]) for i in range(3))
-        out = []
-        for k in range(nsp):
-            sel = all_sp == k
-            q0, sh, wd = _moment_vector(m0[sel].mean(0), m1[sel].mean(0), m2[sel].mean(0))
-            out.append(np.stack([q0, params_list[k].e_nu + sh, wd]))
-        return mu, out
+        return program.bands(params_list, n_val)
 
     if start is None:
         # iteration 0: parameters of the starting density, E_ν at the band centres C
@@ -522,11 +628,7 @@ def _run(species, geoms: list[Geometry], nk, kT, max_iter, tol, progress, initia
     residual = np.inf
     for it in range(1, max_iter + 1):
         dq = np.array([st.sphere.n_valence - x[0].sum() for st, x in zip(states, x_in)])
-        if nsp > 1:
-            v_site = np.concatenate([-2.0 * m @ dq[g.site_species] for m, g in zip(mads, geoms)])
-            v_mad = np.array([v_site[all_sp == k].mean() for k in range(nsp)])
-        else:
-            v_mad = np.zeros(1)
+        v_mad = program.madelung(dq)
         for k, st in enumerate(states):
             q0, centre, width = x_in[k]
             st.params, st.n_val, st.v = sphere_scf(st.sphere, q0, centre, q0 * width,

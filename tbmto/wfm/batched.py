@@ -125,6 +125,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tbmto.errors import LeadModeError
+
 from .validate import HERMITIAN_RTOL, check_energy
 
 __all__ = ["BatchedResult", "BatchedLeads", "LeadMap", "transmission_batched", "lead_self_energies_batched",
@@ -1040,8 +1042,9 @@ def transmission_batched(
         for b in np.flatnonzero(fb):
             try:
                 res = smatrix(hl[b], vl[b], [y[b] for y in hs], [y[b] for y in vs], hr[b], vr[b], e)
-            except ValueError as exc:
-                raise ValueError(f"batch element {int(b)} ({reason[b]}): {exc}") from exc
+            except ValueError as exc:  # a lead failure stays a LeadModeError (a physics error)
+                kind = LeadModeError if isinstance(exc, LeadModeError) else ValueError
+                raise kind(f"batch element {int(b)} ({reason[b]}): {exc}") from exc
             trans[b], n_l[b], n_r[b] = res.transmission(), res.n_left, res.n_right
             uerr[b] = res.unitarity_error()
     n_solves = left.n_solved + (0 if same else right.n_solved)

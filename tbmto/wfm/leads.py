@@ -52,6 +52,8 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.linalg import lapack
 
+from tbmto.errors import LeadModeError
+
 from .validate import check_energy, validate_lead
 
 __all__ = ["LeadModes", "lead_modes", "current_form"]
@@ -148,7 +150,7 @@ def _reorder(aa, bb, q, z, select):
     res = lapack.ztgsen(select.astype(np.int32), aa, bb, q, z, ijob=0)
     info = res[-1]
     if info != 0:
-        raise ValueError(
+        raise LeadModeError(
             "lead mode reordering (ztgsen) failed: the lead pencil is too ill-conditioned "
             f"at this energy (info={info})"
         )
@@ -201,7 +203,7 @@ def _reorder_schur(t, z, select, name):
         res = lapack.ztrsen(wsel.astype(np.int32), tri, vecs, job="N",
                             overwrite_t=overwrite, overwrite_q=overwrite)
         if res[-1] != 0:
-            raise ValueError(f"{name}: Schur reordering (ztrsen) failed (info={res[-1]})")
+            raise LeadModeError(f"{name}: Schur reordering (ztrsen) failed (info={res[-1]})")
         return res[0], res[1]
 
     if m <= wmax:
@@ -243,7 +245,7 @@ def _sylvester(a, b, c, name):
     if m <= _SYLVESTER_LEAF and k <= _SYLVESTER_LEAF:
         x, scale, info = lapack.ztrsyl(a, b, c, isgn=-1)
         if info < 0:
-            raise ValueError(f"{name}: ztrsyl failed (info={info})")
+            raise LeadModeError(f"{name}: ztrsyl failed (info={info})")
         return x / scale
     if m >= k:  # A = ((A11 A12) (0 A22)): bottom rows first
         h = m // 2
@@ -312,7 +314,7 @@ def _split_spectrum(s_mat, sigma, prop_tol, method, name):
             lwork = int(lapack.zgetri_lwork(m)[0].real)
             inv, info = lapack.zgetri(lu[0], lu[1], lwork=max(lwork, 1), overwrite_lu=True)
             if info != 0:
-                raise ValueError(f"{name}: Moebius transform failed (zgetri info={info})")
+                raise LeadModeError(f"{name}: Moebius transform failed (zgetri info={info})")
             t = inv * d_diag
             t[np.diag_indices(m)] += kappa
             tt, zz = sla.schur(t, output="complex", overwrite_a=True, check_finite=False)
@@ -361,7 +363,7 @@ def _split_spectrum(s_mat, sigma, prop_tol, method, name):
             z_in, z_out = (z_x, z_y) if first_in else (z_y, z_x)
             return z_in, z_out, t_p, z2[:, :n_p], lambda s: (s + a) / (1.0 + np.conj(a) * s)
         if method == "schur":
-            raise ValueError(f"{name}: no well-conditioned Moebius transform (rcond={rcond:.1e})")
+            raise LeadModeError(f"{name}: no well-conditioned Moebius transform (rcond={rcond:.1e})")
     pa = sigma * s_mat
     pa[diag_top] += 1.0
     pb = s_mat.copy()
@@ -370,7 +372,7 @@ def _split_spectrum(s_mat, sigma, prop_tol, method, name):
     alpha, beta = np.diag(aa), np.diag(bb)
     scale = max(1.0, float(np.max(np.abs(pa))), float(np.max(np.abs(pb))))
     if np.any((np.abs(alpha) < 1e-13 * scale) & (np.abs(beta) < 1e-13 * scale)):
-        raise ValueError(
+        raise LeadModeError(
             f"{name}: the lead pencil is singular (det(E - h - lam v - v^dagger/lam) vanishes "
             "identically); the lead cell contains a decoupled block at this energy"
         )
@@ -436,7 +438,7 @@ def _propagating(v, t, z_p, to_x, lam_of, deg_tol, name):
                 _, sv, vh = sla.svd(t - complex(np.mean(s_all[g])) * np.eye(p))
                 y = vh[-d:].conj().T
                 if sv[-d] > 1e3 * deg_tol * max(1.0, sv[0]):
-                    raise ValueError(
+                    raise LeadModeError(
                         f"{name}: degenerate propagating Bloch factors form a Jordan block "
                         "(energy at a band edge); shift the energy slightly"
                     )
@@ -447,7 +449,7 @@ def _propagating(v, t, z_p, to_x, lam_of, deg_tol, name):
             sig, w = np.linalg.eigh(jm)
             scale = max(1.0, float(np.max(np.abs(v)))) * np.max(np.sum(np.abs(x) ** 2, axis=0))
             if np.min(np.abs(sig)) < 1e-9 * scale:
-                raise ValueError(
+                raise LeadModeError(
                     f"{name}: a propagating mode has zero velocity (energy at a band edge); "
                     "shift the energy slightly"
                 )
@@ -536,9 +538,12 @@ def lead_modes(
     Raises
     ------
     ValueError
-        On invalid blocks, a singular pencil, an energy at a band edge (zero velocity),
-        an unequal number of right- and left-going modes, or an energy at a surface
-        resonance where a self-energy is undefined.
+        On invalid blocks.
+    tbmto.errors.LeadModeError
+        (a ``ValueError`` and a :class:`tbmto.errors.PhysicsError`) On a singular pencil, an
+        energy at a band edge (zero velocity, Jordan block), an unequal number of right- and
+        left-going modes (a lost channel), an energy at a surface resonance where a
+        self-energy is undefined, or a failed LAPACK reordering.
     """
     side = name.split()[0] if name.endswith("lead") else name
     h_arr, v_arr = validate_lead(h, v, side)
@@ -581,7 +586,7 @@ def lead_modes(
             break
     rcond, sigma, lu = best
     if rcond <= 1e-8:
-        raise ValueError(f"{name}: no regular shift found for the compressed lead pencil (rcond={rcond:.1e})")
+        raise LeadModeError(f"{name}: no regular shift found for the compressed lead pencil (rcond={rcond:.1e})")
     g_pq = sla.lu_solve(lu, np.hstack([p_mat, q_mat]), check_finite=False)
     g_p, g_q = g_pq[:, :r], g_pq[:, r:]
     s_mat = np.hstack([q_mat, p_mat]).conj().T @ g_pq  # A = ((A11 A12), (A21 A22))
@@ -594,7 +599,7 @@ def lead_modes(
 
     yr, xr, lr, yl, xl, ll = _propagating(v_arr, t_p, z_p, to_x, lam_of, deg_tol, name)
     if n_in + yr.shape[1] != r or n_out + yl.shape[1] != r:
-        raise ValueError(
+        raise LeadModeError(
             f"{name}: inconsistent mode count at energy {e!r}: {n_in} decaying + "
             f"{yr.shape[1]} right-going and {n_out} growing + {yl.shape[1]} left-going "
             f"for hopping rank {r} (energy too close to a band edge?)"
@@ -630,7 +635,7 @@ def _ratio(num: np.ndarray, den: np.ndarray, name: str, what: str) -> np.ndarray
     lu, piv = sla.lu_factor(den, check_finite=False)
     rcond = lapack.zgecon(lu, np.linalg.norm(den, 1), norm="1")[0]
     if rcond < 1e-13:
-        raise ValueError(
+        raise LeadModeError(
             f"{name}: the {what} lead self-energy is singular at this energy (rcond={rcond:.1e}); "
             "the energy coincides with a surface resonance of the lead cell choice"
         )

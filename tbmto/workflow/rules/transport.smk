@@ -1,5 +1,5 @@
 # Transport: one MPI job per structure x magnetisation x SOC (physics only: the tables take every
-# metadata column from the plan's runs table, workflow/rules/plan.smk), k-points distributed over ranks
+# metadata column from the plan's runs table, tbmto/workflow/rules/plan.smk), k-points distributed over ranks
 # (tbmto.parallel.kmap inside tbmto.transport.compute; only rank 0 writes). The launcher and
 # rank count come from the config (mpi.launcher, mpi.ranks) and can be overridden per profile:
 #   --set-resources transport:mpi="srun" transport:tasks=32
