@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import PhysicsError
 from ..lmto.structure_constants import SCREENING_ALPHA
 
 __all__ = [
@@ -199,7 +200,7 @@ def solve_cpa(p_species: np.ndarray, conc: np.ndarray, salpha_k: np.ndarray, wei
 
     Raises
     ------
-    RuntimeError
+    tbmto.errors.PhysicsError
         If the residual stays above ``tol`` after ``max_iter`` iterations.
     """
     conc = np.asarray(conc, dtype=float)
@@ -223,7 +224,7 @@ def solve_cpa(p_species: np.ndarray, conc: np.ndarray, salpha_k: np.ndarray, wei
             omega = p - 1.0 / g
             g_q[:] = 1.0 / (p_species - omega[None])
             return p, g, g_q, it
-    raise RuntimeError(f"CPA condition not met after {max_iter} iterations (largest relative "
+    raise PhysicsError(f"CPA condition not met after {max_iter} iterations (largest relative "
                        f"residual {res:.1e} > {tol:.0e}); raise CPASettings.max_iter or the "
                        "contour's distance from the real axis (n_contour)")
 
@@ -397,7 +398,7 @@ class CPABands:
 
         Raises
         ------
-        RuntimeError
+        tbmto.errors.PhysicsError
             If the CPA condition or the electron count cannot be met.
         """
         st, kT = self.settings, self.kT
@@ -436,5 +437,5 @@ class CPABands:
                 self.e_fermi = mu_a
                 return mu_a, m[0], m[1], m[2]
             mu0 = mu_b                                       # new line centred on the estimate
-        raise RuntimeError(f"CPA Fermi level not found: N(μ) = {n_a:.8f} instead of "
+        raise PhysicsError(f"CPA Fermi level not found: N(μ) = {n_a:.8f} instead of "
                            f"{n_target:.8f} electrons per site")

@@ -58,6 +58,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import __version__
+from ..errors import PhysicsError
 from ..composition import check_composition, composition_label, species_counts
 from ..materials import atomic_number, vegard_lattice_constant, wigner_seitz_radius
 from .atom import _anderson
@@ -213,7 +214,7 @@ def sphere_scf(sphere: Sphere, m0: np.ndarray, e_nu: np.ndarray, m2: np.ndarray,
             return pp, n_out, v
         x = _anderson(n * wgt, (n_out - n) * wgt, hx, hf, beta=0.5, depth=5)
         n = x / wgt
-    raise RuntimeError(f"sphere self-consistency for {sphere.symbol} at fixed moments did not "
+    raise PhysicsError(f"sphere self-consistency for {sphere.symbol} at fixed moments did not "
                        f"converge in {max_iter} iterations (density change {err:.1e} e)")
 
 
@@ -338,8 +339,9 @@ def scf(composition: str | Mapping[str, float], lattice: str = "fcc", a: float |
     ValueError
         For bad arguments (unknown element, fractions not summing to 1, lattice, a out of
         range, a species that rounds to no supercell site, …).
-    RuntimeError
-        If the self-consistency does not converge within ``max_iter`` iterations.
+    tbmto.errors.PhysicsError
+        If the self-consistency (or, for the CPA, the CPA condition or the Fermi level) does not
+        converge within ``max_iter`` iterations (a ``RuntimeError``).
     """
     comp = check_composition(composition)
     _validate(comp, lattice, a, kmesh, smearing_Ry, max_iter, tol_Ry, configurations,
@@ -660,5 +662,7 @@ def _run(species, program, max_iter, tol, progress, initial_moment, beta, start=
         for x in x_in:
             x[0] = np.clip(x[0], 0.0, None)
             x[2] = np.clip(x[2], 0.0, None)
-    raise RuntimeError(f"ASA self-consistency for {species} did not converge in {max_iter} "
-                       f"iterations (last parameter change {residual:.2e} Ry > tol {tol:.1e})")
+    raise PhysicsError(f"ASA self-consistency for {species} did not converge in {max_iter} "
+                       f"iterations (last parameter change {residual:.2e} Ry > tol {tol:.1e}); "
+                       "raise scf.max_iter, or check the lattice constant and the starting "
+                       "moment (a magnetic/non-magnetic borderline converges slowly)")
