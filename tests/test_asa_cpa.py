@@ -121,6 +121,12 @@ def test_permalloy_cpa_moments_against_the_layer_cpa_reference():
                 for el, c in (("Ni", 0.8), ("Fe", 0.2)))
     assert total == pytest.approx(0.8 * 10 + 0.2 * 8, abs=1e-6)
     assert d["provenance"]["seconds"] < 120
+    # the screened-impurity term pulls charge back: Fe loses less, E_F hardly moves
+    scr = scf({"Ni": 0.8, "Fe": 0.2}, "fcc", 3.541, cpa_screening=0.6, progress=False)
+    dq = {m["provenance"]["settings"]["cpa_screening"]: m["provenance"]["species_details"]["Fe"]["net_charge_e"]
+          for m in (d, scr)}
+    assert 0 < dq[0.6] < dq[None]
+    assert scr["fermi_energy_Ry"] == pytest.approx(d["fermi_energy_Ry"], abs=2e-3)
 
 
 @pytest.mark.slow
