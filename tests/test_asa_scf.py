@@ -154,14 +154,6 @@ def test_alloy_end_point_is_the_element():
     assert q.sum() == pytest.approx(10.0, abs=1e-6)
 
 
-@pytest.mark.slow
-def test_dilute_fe_in_ni_is_parallel_high_spin():
-    # 2 Fe in 32 sites: Fe impurities in Ni carry a large moment parallel to the host
-    d = scf({"Ni": 0.95, "Fe": 0.05}, a=3.53, alloy_model="supercell", progress=False)
-    assert d["species"]["Fe"]["moment_muB"] > 2.4
-    assert d["species"]["Ni"]["moment_muB"] == pytest.approx(0.6, abs=0.1)
-
-
 def test_supercell_geometry_counts_neighbours_and_kmesh():
     from tbmto.asa.scf import supercell_geometry, supercell_kmesh
 
