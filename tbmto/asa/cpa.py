@@ -283,21 +283,19 @@ def fermi(x: np.ndarray, mu: float, kT: float) -> np.ndarray:
 
 
 def fermi_contour(e_bottom: float, mu: float, kT: float, settings: "CPASettings"
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Energies z_j (Ry), their integration weights dz_j (without f) and the occupation weights
-    f(z_j) of the vertical segment and the horizontal line of the finite-temperature contour
-    (module docstring); the pole terms are added by :func:`pole_points`."""
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Energies z_j (Ry) and integration weights dz_j (without the occupation f) of the vertical
+    segment (the first ``settings.n_vertical`` points) and the horizontal line Im z = 2N_p πkT
+    of the finite-temperature contour (module docstring); the pole terms are
+    :func:`pole_points`."""
     st = settings
     y = 2.0 * st.n_poles * np.pi * kT
     xv, wv = np.polynomial.legendre.leggauss(st.n_vertical)
-    zv = e_bottom + 1j * 0.5 * y * (xv + 1.0)
-    dzv = 1j * 0.5 * y * wv
-    pieces = [(zv, dzv, fermi(zv, mu, kT))]
+    pieces = [(e_bottom + 1j * 0.5 * y * (xv + 1.0), 1j * 0.5 * y * wv)]
     for lo, hi, n in ((e_bottom, mu - 10 * kT, st.n_line), (mu - 10 * kT, mu + 30 * kT, st.n_step)):
         x, w = np.polynomial.legendre.leggauss(n)
-        xr = 0.5 * (hi - lo) * x + 0.5 * (hi + lo)
-        pieces.append((xr + 1j * y, 0.5 * (hi - lo) * w + 0j, fermi(xr, mu, kT)))
-    return tuple(np.concatenate(p) for p in zip(*pieces))
+        pieces.append((0.5 * (hi - lo) * x + 0.5 * (hi + lo) + 1j * y, 0.5 * (hi - lo) * w + 0j))
+    return np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
 
 
 def pole_points(mu: float, kT: float, n_poles: int) -> tuple[np.ndarray, np.ndarray]:
@@ -330,7 +328,9 @@ class CPABands:
     kT: float
     settings: CPASettings = field(default_factory=CPASettings)
     e_fermi: float | None = None
+    """Fermi level of the last :meth:`moments` call (the start of the next one)."""
     cpa_iterations: int = 0
+    """Most CPA iterations any energy point needed so far."""
 
     @classmethod
     def build(cls, lattice: str, a: float, conc, n_valence, kmesh: int, kT: float,
@@ -365,22 +365,19 @@ class CPABands:
                 lo = min(lo, float(np.linalg.eigvalsh(h).min()))
         return lo
 
-    def _gf(self, z, C, delta, gamma, p_start=None):
-        """Species GF per spin and l (nQ, 2, nz, 3) and the coherent 𝒫 (2, nz, 4) at ``z``."""
+    def _gf(self, z, C, delta, gamma):
+        """Species Green's functions per spin and l, (nQ, 2, nz, 3), at the energies ``z``."""
         st = self.settings
         P, _, _ = potential_functions(z, C, delta, gamma)        # (nz, nQ, 2, 3)
         P = P[..., IRREP_L]                                      # (nz, nQ, 2, 4)
         out = np.empty((C.shape[0], 2, len(z), 3), dtype=complex)
-        pcoh = np.empty((2, len(z), 4), dtype=complex)
         for s in range(2):
             p_sp = np.moveaxis(P[:, :, s], 0, 1)                 # (nQ, nz, 4)
-            start = None if p_start is None else p_start[s]
-            pc, _, g_q, it = solve_cpa(p_sp, self.conc, self.salpha_k, self.weights, start,
-                                       st.tol, st.max_iter)
+            _, _, g_q, it = solve_cpa(p_sp, self.conc, self.salpha_k, self.weights, None,
+                                      st.tol, st.max_iter)
             self.cpa_iterations = max(self.cpa_iterations, it)
-            pcoh[s] = pc
             out[:, s] = species_gf(z, {"C": C[:, s], "delta": delta[:, s], "gamma": gamma[:, s]}, g_q)
-        return out, pcoh
+        return out
 
     def _integrals(self, G, z, W, e_nu):
         """−(1/π) Im Σ_j W_j (z_j − E_ν)^p G(z_j) for p = 0, 1, 2: (3, nQ, 2, 3)."""
@@ -406,22 +403,22 @@ class CPABands:
         mu0 = self.e_fermi if self.e_fermi is not None else float(np.mean(C[:, :, 2]))
         n_target = self.n_electrons
         for _window in range(20):
-            z, dz, _ = fermi_contour(e_bottom, mu0, kT, st)
-            G_line, _ = self._gf(z, C, delta, gamma)
+            z, dz = fermi_contour(e_bottom, mu0, kT, st)
+            G_line = self._gf(z, C, delta, gamma)
 
             def count(mu):
                 """Electrons per site and the moments at μ (line reweighted, poles recomputed)."""
                 f = np.concatenate([fermi(z[:st.n_vertical], mu, kT),
                                     fermi(z[st.n_vertical:].real, mu, kT)])
                 zp, wp = pole_points(mu, kT, st.n_poles)
-                G_p, _ = self._gf(zp, C, delta, gamma)
+                G_p = self._gf(zp, C, delta, gamma)
                 m = self._integrals(G_line, z, dz * f, e_nu) + self._integrals(G_p, zp, wp, e_nu)
                 return float(np.dot(self.conc, m[0].sum(axis=(1, 2)))), m
 
             mu_a, (n_a, m) = mu0, count(mu0)
             # secant on the monotonic N(μ); first slope from the DOS at the first Matsubara point
             zp, _ = pole_points(mu0, kT, 1)
-            G1, _ = self._gf(zp, C, delta, gamma)
+            G1 = self._gf(zp, C, delta, gamma)
             dos = float(np.dot(self.conc, -np.imag(G1[:, :, 0]).sum(axis=(1, 2)) / np.pi))
             mu_b = mu_a + float(np.clip((n_target - n_a) / max(dos, 0.5), -0.02, 0.02))
             for _ in range(60):

@@ -385,6 +385,8 @@ def scf(composition: str | Mapping[str, float], lattice: str = "fcc", a: float |
     start = (_element_start(species, lattice, a, smearing_Ry, max_iter, mixing)
              if len(species) > 1 else None)
     result = _run(species, program, max_iter, tol_Ry, progress, initial_moment, mixing, start=start)
+    if model == "cpa":
+        settings["cpa_max_iterations"] = int(program.cpa.cpa_iterations)
     data = {
         "format": POTENTIALS_FORMAT,
         "system": composition_label(comp), "lattice": lattice,
