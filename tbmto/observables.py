@@ -24,6 +24,7 @@ __all__ = [
     "area_resistance_ohm_m2",
     "free_electron_sharvin_per_area",
     "gilbert_alpha",
+    "mixing_conductances",
 ]
 
 E2_OVER_H_SIEMENS: float = (1.602176634e-19) ** 2 / 6.62607015e-34
@@ -130,3 +131,30 @@ def gilbert_alpha(T, moment_muB, g: float = 2.0):
     M = _positive("moment_muB", moment_muB)
     gv = float(_positive("g", g))
     return gv * Tv / (4.0 * math.pi * M)
+
+
+def mixing_conductances(r_up: np.ndarray, r_down: np.ndarray, t_up: np.ndarray,
+                        t_down: np.ndarray) -> tuple[complex, complex]:
+    """Reflection and transmission mixing conductances of one k∥ and one incidence side.
+
+    g↑↓ = Σ_mn [δ_mn − r↑_mn (r↓_mn)*] and g↑↓_t = Σ_mn t↑_mn (t↓_mn)*, in units of e²/h
+    (Brataas, Nazarov & Bauer, PRL 84, 2481 (2000); seed Eq. 79), for a collinear system
+    without SOC whose spin-↑ and spin-↓ problems are solved in the same channel basis of
+    non-magnetic leads (r: incident lead ← incident lead, n × n; t: other lead ← incident lead).
+
+    With unitarity (Σ|r↑|² + Σ|t↑|² = n, the same for ↓), the dissipation of a rotation of the
+    magnetisation by θ, ∂S/∂θ = −(i/2)[σ·n̂, S], satisfies for this incidence side
+    ½ Σ|r↑ − r↓|² + ½ Σ|t↑ − t↓|² = Re(g↑↓ − g↑↓_t): the identity behind seed Eq. 69.
+
+    Returns
+    -------
+    g_refl, g_trans : complex
+    """
+    r_up, r_down = np.asarray(r_up), np.asarray(r_down)
+    t_up, t_down = np.asarray(t_up), np.asarray(t_down)
+    if r_up.shape != r_down.shape or t_up.shape != t_down.shape or r_up.ndim != 2 \
+            or r_up.shape[0] != r_up.shape[1] or t_up.shape[1:] != r_up.shape[1:]:
+        raise ValueError(f"r↑, r↓ must be equal n × n and t↑, t↓ equal m × n, got {r_up.shape}, "
+                         f"{r_down.shape}, {t_up.shape}, {t_down.shape}")
+    g_refl = complex(r_up.shape[0] - np.sum(r_up * r_down.conj()))
+    return g_refl, complex(np.sum(t_up * t_down.conj()))
