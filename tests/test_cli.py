@@ -14,7 +14,7 @@ import pytest
 
 from tbmto.cli import main
 
-SUBCOMMANDS = ["scf", "build", "transport", "plan", "fit", "plot", "run"]
+SUBCOMMANDS = ["scf", "build", "transport", "mixing", "plan", "fit", "plot", "run"]
 REPO = Path(__file__).resolve().parent.parent
 
 

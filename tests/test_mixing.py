@@ -75,3 +75,22 @@ def test_pure_formula_and_bad_input(pots):
         compute_mixing(_stack(2, lead="Co"), pots, kmesh=(2, 2), progress=False)
     with pytest.raises(ValueError, match="spin"):
         spin_blocks(None, 2)
+
+
+def test_mixing_command_line(pots, tmp_path):
+    import json
+
+    from tbmto.cli import main
+    from tbmto.io import read_structure, write_structure
+
+    atoms = _stack(3)
+    write_structure(atoms, tmp_path / "s.extxyz")
+    sources = sorted({sp.source for sp in pots.species.values()})
+    out = tmp_path / "m.json"
+    assert main(["mixing", "--structure", str(tmp_path / "s.extxyz"), "--potentials", *sources,
+                 "--kmesh", "3", "--no-progress", "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    ref = compute_mixing(read_structure(tmp_path / "s.extxyz"), pots, kmesh=(3, 3), progress=False)
+    assert data["format"] == "tbmto-mixing/1" and data["result"]["n_k"] == 9
+    assert data["result"]["g_mix_left"] == pytest.approx([ref.g_mix_left.real, ref.g_mix_left.imag], rel=1e-12)
+    assert data["result"]["re_gmix_1e15"] == pytest.approx(ref.per_area()["re_gmix_1e15"], rel=1e-12)
