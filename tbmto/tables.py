@@ -29,7 +29,10 @@ Tables (units in the column names; written as CSV and parquet by :func:`tbmto.io
 ``summary``
     One row per (system, soc): the system columns, then rho_par_uohm_cm, rho_perp_uohm_cm,
     rho_avg_uohm_cm, amr, alpha (each with ``_err``), RA_interface_par_ohm_m2,
-    RA_interface_perp_ohm_m2, damping_interface_T (with ``_err``), dT_dL_per_layer,
+    RA_interface_perp_ohm_m2 (the L = 0 intercepts), RA_sharvin_ohm_m2 (the Sharvin term
+    (A/2)(1/G_Sh,L + 1/G_Sh,R) of the leads), AR_if2_par_ohm_m2, AR_if2_perp_ohm_m2 (2AR_if = the
+    intercept minus the Sharvin term, the resistance of the two interfaces; with ``_err``),
+    damping_interface_T (with ``_err``), dT_dL_per_layer,
     dM_dL_muB_per_layer, alpha_source.
 ``potentials``
     One row per (system, species) from the self-consistent potential files
@@ -239,6 +242,20 @@ def _paired(df: pd.DataFrame, value: str, mags: Sequence[str]) -> pd.DataFrame:
     return wide.dropna().reset_index()
 
 
+def _sharvin_ra(df: pd.DataFrame) -> float:
+    """Sharvin term (A/2)(1/G_Sh,L + 1/G_Sh,R) of the two leads (Ω·m²), G_Sh = (e²/h) N with N
+    the k∥-averaged channels per cell (both spins) of each lead (Schep, van Hoof, Kelly, Bauer &
+    Inglesfield, PRB 56, 10805 (1997); seed Sec. IV A): subtracted from the L = 0 intercept of
+    R·A(L), it leaves the interface resistance 2AR_if of the two interfaces."""
+    from tbmto.observables import area_resistance_ohm_m2
+
+    area = float(df["area_nm2"].iloc[0])
+    n_l, n_r = float(df["n_modes_left"].mean()), float(df["n_modes_right"].mean())
+    if not (n_l > 0 and n_r > 0):
+        return math.nan
+    return 0.5 * (float(area_resistance_ohm_m2(n_l, area)) + float(area_resistance_ohm_m2(n_r, area)))
+
+
 def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str) -> tuple[list[dict], dict]:
     """Fit rows and summary entries for one (system, soc) group.
 
@@ -282,12 +299,17 @@ def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str) -> tup
         lf = jf.fits[0]
         add_fit("RA_ohm_m2", m, lf, "L_m")
         rho[m] = lf
+    sharvin = _sharvin_ra(df)
+    summ["RA_sharvin_ohm_m2"] = sharvin
     for m, key in (("par", "par"), ("perp", "perp")):
         lf = rho.get(m)
         summ[f"rho_{key}_uohm_cm"] = resistivity_uohm_cm(lf.slope) if lf else math.nan
         summ[f"rho_{key}_uohm_cm_err"] = resistivity_uohm_cm(lf.slope_err) if lf else math.nan
         summ[f"RA_interface_{key}_ohm_m2"] = lf.intercept if lf else math.nan
         summ[f"RA_interface_{key}_ohm_m2_err"] = lf.intercept_err if lf else math.nan
+        # 2AR_if: the intercept without the Sharvin term of the two leads (Schep et al.)
+        summ[f"AR_if2_{key}_ohm_m2"] = lf.intercept - sharvin if lf else math.nan
+        summ[f"AR_if2_{key}_ohm_m2_err"] = lf.intercept_err if lf else math.nan
     summ.update(rho_avg_uohm_cm=math.nan, rho_avg_uohm_cm_err=math.nan, amr=math.nan, amr_err=math.nan)
     if "par" in rho and "perp" in rho:
         pair = _paired(df, "R_ohm_m2", ["par", "perp"])
@@ -352,7 +374,8 @@ _SUMMARY_RESULT_COLUMNS = [
     "rho_par_uohm_cm", "rho_par_uohm_cm_err", "rho_perp_uohm_cm", "rho_perp_uohm_cm_err",
     "rho_avg_uohm_cm", "rho_avg_uohm_cm_err", "amr", "amr_err", "alpha", "alpha_err", "alpha_source",
     "RA_interface_par_ohm_m2", "RA_interface_par_ohm_m2_err", "RA_interface_perp_ohm_m2",
-    "RA_interface_perp_ohm_m2_err", "damping_interface_T", "damping_interface_T_err",
+    "RA_interface_perp_ohm_m2_err", "RA_sharvin_ohm_m2", "AR_if2_par_ohm_m2", "AR_if2_par_ohm_m2_err",
+    "AR_if2_perp_ohm_m2", "AR_if2_perp_ohm_m2_err", "damping_interface_T", "damping_interface_T_err",
     "dT_dL_per_layer", "dT_dL_per_layer_err", "dM_dL_muB_per_layer", "dM_dL_muB_per_layer_err",
 ]
 _FIT_COLUMNS = ["system", "soc", "quantity", "magnetization", "x_variable", "slope", "slope_err",

@@ -176,6 +176,11 @@ def test_summary_table_recovers_exact_inputs():
     assert row["alpha"] == pytest.approx(0.0046, rel=1e-9)
     assert row["alpha_source"] == "par"
     assert row["RA_interface_par_ohm_m2"] == pytest.approx(1.5e-15, rel=1e-9)
+    # Sharvin term of two leads with 10 channels on 0.25 nm²: A / ((e²/h) 10), subtracted for 2AR_if
+    sharvin = 0.25e-18 / (3.874045865e-5 * 10.0)
+    assert row["RA_sharvin_ohm_m2"] == pytest.approx(sharvin, rel=1e-9)
+    assert row["AR_if2_par_ohm_m2"] == pytest.approx(1.5e-15 - sharvin, rel=1e-8)
+    assert row["AR_if2_par_ohm_m2_err"] == row["RA_interface_par_ohm_m2_err"]
     assert row["damping_interface_T"] == pytest.approx(0.3, rel=1e-9)
     for col in ("rho_par_uohm_cm_err", "amr_err", "alpha_err"):
         assert row[col] == pytest.approx(0.0, abs=1e-9)
