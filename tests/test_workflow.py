@@ -330,3 +330,20 @@ def test_tiny_bcc_feco_study_end_to_end(tmp_path):
     for f in plan.figure_files():
         assert (tmp_path / f).is_file(), f
 
+
+
+@pytest.mark.slow
+def test_default_study_runs_and_its_report_has_every_figure(tmp_path):
+    """The README's main job (plain `snakemake`, the embedded default permalloy study) end to end,
+    then `snakemake --report`: every figure of the plan is in the report (about 2 min)."""
+    res = snakemake(tmp_path, timeout=1200)
+    plan = expand_plan(load_config(REPO / "configs" / "default.yaml"))
+    assert res.returncode == 0, res.stderr[-4000:]
+    summary = pd.read_csv(tmp_path / plan.root / "tables" / "summary.csv")
+    assert np.isfinite(summary[["rho_avg_uohm_cm", "amr", "alpha"]].to_numpy()).all()
+    report = tmp_path / "report.html"
+    res = snakemake(tmp_path, "--report", str(report))
+    assert res.returncode == 0, res.stderr[-4000:]
+    html = report.read_text(errors="ignore")
+    for name in plan.figure_names():
+        assert f"{name}.png" in html, name
