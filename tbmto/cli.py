@@ -193,6 +193,7 @@ def _cmd_build(args) -> int:
         lead_layers=args.lead_layers,
         system=args.system,
         nested_lengths=args.nested_lengths,
+        intermixed_layers=args.intermixed_layers,
     )
     write_structure(atoms, args.out)
     return 0
@@ -315,10 +316,24 @@ def _cmd_fit(args) -> int:
 
 def _cmd_plot(args) -> int:
     from tbmto.io import read_table
-    from tbmto.plots import make_figure, save_figure
+    from tbmto.plots import INTERFACE_FIGURES, make_figure, save_figure
 
+    if args.kind in INTERFACE_FIGURES:
+        save_figure(INTERFACE_FIGURES[args.kind](read_table(args.tables_dir, "interfaces")), args.out)
+        return 0
     tables = [read_table(args.tables_dir, name) for name in ("transport", "fits", "summary")]
     save_figure(make_figure(args.kind, *tables), args.out)
+    return 0
+
+
+def _cmd_interfaces(args) -> int:
+    from tbmto.io import read_table, write_table
+    from tbmto.tables import interfaces_table
+
+    table = interfaces_table(read_table(args.records))
+    write_table(table, Path(args.out_dir) / "interfaces")
+    print(table[["interface", "d_layers", "config", "re_gmix_1e15", "im_gmix_1e15", "re_gmix_t_1e15"]]
+          .to_string(index=False))
     return 0
 
 
@@ -404,6 +419,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--nested-lengths", dest="nested_lengths", type=_int_list, default=None, metavar="L1,L2,...",
                    help="nested lengths ending with --layers: one configuration whose prefixes are the shorter "
                    "slabs, each increment with the exact concentration (default: not nested)")
+    b.add_argument("--intermixed-layers", dest="intermixed_layers", type=_nonneg_int, default=0,
+                   help="50/50 lead-slab alloyed layers at each interface (first and last slab layers; default 0)")
     b.add_argument("--out", required=True, help="output .extxyz")
 
     t = sub.add_parser("transport", help="conductance and damping of one structure → JSON (MPI over k)",
@@ -477,11 +494,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="magnetisation runs used for alpha (default par)")
     f.add_argument("--out-dir", required=True, help="directory for transport/fits/summary(/potentials) .csv and .parquet")
 
-    from tbmto.plots import FIGURES
+    from tbmto.plots import FIGURES, INTERFACE_FIGURES
+
+    n = sub.add_parser("interfaces", help="plan interfaces table + mixing JSONs → the interfaces table",
+                       description="Join the mixing results listed in a plan's interfaces table (tbmto plan) with "
+                       "their metadata: tables/interfaces.csv and .parquet.")
+    n.add_argument("--records", required=True, help="the plan's interfaces table (plan/interfaces.csv)")
+    n.add_argument("--out-dir", required=True, help="directory for interfaces.csv and .parquet")
 
     g = sub.add_parser("plot", help="one figure from the tables → PNG + PDF",
                        description="Draw one figure kind from the study tables.")
-    g.add_argument("kind", choices=list(FIGURES), help="figure kind")
+    g.add_argument("kind", choices=list(FIGURES) + list(INTERFACE_FIGURES), help="figure kind")
     g.add_argument("--tables-dir", required=True, help="directory with transport/fits/summary tables")
     g.add_argument("--out", required=True, help="output stem (writes STEM.png and STEM.pdf)")
 
@@ -523,6 +546,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_build(args)
         if args.command == "transport":
             return _cmd_transport(args, sp)
+        if args.command == "interfaces":
+            return _cmd_interfaces(args)
         if args.command == "mixing":
             return _cmd_mixing(args)
         if args.command == "plan":

@@ -34,7 +34,8 @@ from typing import Any
 import yaml
 
 from tbmto.composition import SUM_TOL, check_composition, composition_label
-from tbmto.materials import ATOMIC_NUMBER, ELEMENT_DATA, atomic_number, vegard_lattice_constant
+from tbmto.materials import (ATOMIC_NUMBER, ELEMENT_DATA, atomic_number, element_lattice_constant,
+                             vegard_lattice_constant)
 from tbmto.structure import LATTICE_DIRECTIONS, layer_spacing
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "load_config",
     "PotentialSpec",
     "SystemSpec",
+    "InterfaceSpec",
     "StudyPlan",
     "expand_plan",
 ]
@@ -272,11 +274,24 @@ def _scan_compositions(scan: Mapping) -> list[dict[str, float]]:
 def _semantic_errors(cfg: Mapping) -> list[str]:
     """Checks the JSON schema cannot express; returns readable error lines."""
     errors: list[str] = []
-    if not cfg.get("alloys") and not cfg.get("thermal"):
+    if not cfg.get("alloys") and not cfg.get("thermal") and not cfg.get("interfaces"):
         errors.append(
-            "alloys, thermal: the study has no systems; give at least one alloy scan "
-            "(alloys: [...]) or thermal scan (thermal: [...])"
+            "alloys, thermal, interfaces: the study has nothing to compute; give at least one alloy "
+            "scan (alloys: [...]), thermal scan (thermal: [...]) or interface (interfaces: [...])"
         )
+    for i, itf in enumerate(cfg.get("interfaces", [])):
+        where = f"interfaces[{i}]"
+        bad = [e for e in (_element_error(f"{where}.{k}", itf[k]) for k in ("normal", "ferromagnet")) if e]
+        errors += bad
+        if itf["direction"] not in LATTICE_DIRECTIONS[itf["lattice"]]:
+            errors.append(f"{where}.direction = {itf['direction']!r} does not exist for the {itf['lattice']} "
+                          "lattice; allowed: " + ", ".join(repr(d) for d in LATTICE_DIRECTIONS[itf["lattice"]]))
+        if not bad and itf["lattice_constant"] == "vegard" and itf["normal"] not in ELEMENT_DATA:
+            errors.append(f"{where}.lattice_constant = 'vegard' needs table data for {itf['normal']}, which "
+                          "tbmto.materials.ELEMENT_DATA lacks; give the lattice constant in Å as a number")
+        if itf["configurations"] > 1 and itf["intermixed_layers"] == 0:
+            errors.append(f"{where}.configurations = {itf['configurations']} needs intermixed_layers > 0: a clean "
+                          "interface has no disorder, every configuration would be the same")
     direction = cfg["geometry"]["direction"]
     lead_err = _element_error("geometry.lead", cfg["geometry"]["lead"])
     if lead_err:
@@ -316,6 +331,13 @@ def _semantic_errors(cfg: Mapping) -> list[str]:
                         f"{', '.join(missing)}, which tbmto.materials.ELEMENT_DATA lacks; give "
                         f"the lattice constant in Å as a number (elements with data: "
                         f"{', '.join(ELEMENT_DATA)})")
+    itf_names: dict[str, str] = {}
+    for i, itf in enumerate(cfg.get("interfaces", [])):
+        name = _interface_name(itf)
+        if name in itf_names:
+            errors.append(f"interfaces[{i}].name = {name!r} duplicates the name of {itf_names[name]}; give "
+                          "each interface a distinct 'name'")
+        itf_names[name] = f"interfaces[{i}]"
     names: dict[str, str] = {}
     for group in ("alloys", "thermal"):
         for i, scan in enumerate(cfg.get(group, [])):
@@ -329,6 +351,11 @@ def _semantic_errors(cfg: Mapping) -> list[str]:
             else:
                 names[name] = where
     return errors
+
+
+def _interface_name(itf: Mapping) -> str:
+    """Interface name: ``name`` or normal + ferromagnet + direction (e.g. ``CuCo111``)."""
+    return itf.get("name") or f"{itf['normal']}{itf['ferromagnet']}{itf['direction']}"
 
 
 def _scan_name(group: str, scan: Mapping) -> str:
@@ -522,6 +549,41 @@ class SystemSpec:
 
 
 @dataclass(frozen=True)
+class InterfaceSpec:
+    """One N | F(d) | N interface series of an ``interfaces:`` entry.
+
+    Attributes
+    ----------
+    label : str
+        Interface name (paths and the ``interface`` column).
+    normal, ferromagnet, lattice, direction : str
+    lattice_constant : float
+        Shared lattice constant (Å).
+    thickness : tuple of int
+        Pure F layers d.
+    intermixed : int
+        50/50 N–F layers at each interface (the slab has d + 2·intermixed layers).
+    supercell, kmesh : tuple of 2 int
+    configurations : int
+    normal_potential, ferromagnet_potential : PotentialSpec
+    """
+
+    label: str
+    normal: str
+    ferromagnet: str
+    lattice: str
+    direction: str
+    lattice_constant: float
+    thickness: tuple[int, ...]
+    intermixed: int
+    supercell: tuple[int, int]
+    kmesh: tuple[int, int]
+    configurations: int
+    normal_potential: PotentialSpec
+    ferromagnet_potential: PotentialSpec
+
+
+@dataclass(frozen=True)
 class StudyPlan:
     """The expanded study: systems × lengths × configurations × magnetisations × SOC.
 
@@ -555,6 +617,7 @@ class StudyPlan:
     ranks: int
     launcher: str
     config: Mapping
+    interfaces: tuple[InterfaceSpec, ...] = ()
 
     # ---- lookups
     def system(self, label: str) -> SystemSpec:
@@ -565,12 +628,62 @@ class StudyPlan:
         raise KeyError(f"unknown system {label!r}; known: {', '.join(s.label for s in self.systems)}")
 
     def potentials(self) -> dict[str, PotentialSpec]:
-        """All potential files of the study keyed by label (slab and lead potentials)."""
+        """All potential files of the study keyed by label (slab, lead and interface potentials)."""
         out: dict[str, PotentialSpec] = {}
         for s in self.systems:
             out[s.potential.label] = s.potential
             out[s.lead_potential.label] = s.lead_potential
+        for itf in self.interfaces:
+            out[itf.ferromagnet_potential.label] = itf.ferromagnet_potential
+            out[itf.normal_potential.label] = itf.normal_potential
         return out
+
+    def interface(self, label: str) -> InterfaceSpec:
+        """The interface ``label`` (KeyError naming the known ones)."""
+        for itf in self.interfaces:
+            if itf.label == label:
+                return itf
+        raise KeyError(f"unknown interface {label!r}; known: {', '.join(i.label for i in self.interfaces)}")
+
+    def interface_structure_path(self, label: str, d: int, config: int) -> str:
+        return f"{self.root}/interfaces/{label}/d{int(d)}/c{int(config)}.extxyz"
+
+    def mixing_path(self, label: str, d: int, config: int) -> str:
+        return f"{self.root}/interfaces/{label}/d{int(d)}/c{int(config)}.json"
+
+    @property
+    def interfaces_plan_table(self) -> str:
+        """Path of the plan's interfaces table (:meth:`interface_records`, CSV)."""
+        return f"{self.root}/plan/interfaces.csv"
+
+    def interface_records(self) -> list[dict]:
+        """One record per mixing-conductance result: path, interface, normal, ferromagnet,
+        lattice, direction, lattice_constant_angstrom, d_layers, intermixed_layers, config."""
+        return [{"path": self.mixing_path(i.label, d, c), "interface": i.label, "normal": i.normal,
+                 "ferromagnet": i.ferromagnet, "lattice": i.lattice, "direction": i.direction,
+                 "lattice_constant_angstrom": i.lattice_constant, "d_layers": int(d),
+                 "intermixed_layers": i.intermixed, "config": int(c)}
+                for i in self.interfaces for d in i.thickness for c in range(i.configurations)]
+
+    def interface_files(self) -> list[str]:
+        """The mixing-conductance JSON files of every interface, thickness and configuration."""
+        return [r["path"] for r in self.interface_records()]
+
+    def interface_build_args(self, label: str, d: int, config: int) -> str:
+        """``tbmto build`` arguments of one N | F(d) | N structure."""
+        i = self.interface(label)
+        return " ".join([
+            f"--lattice {i.lattice}", f"--direction {i.direction}",
+            f"--supercell {i.supercell[0]},{i.supercell[1]}", f"--layers {int(d) + 2 * i.intermixed}",
+            f"--a {_fmt(i.lattice_constant)}", f"--lead {i.normal}", f"--composition {i.ferromagnet}",
+            f"--intermixed-layers {i.intermixed}", f"--seed {self.seed}", f"--config {int(config)}",
+            f"--system {i.label}_d{int(d)}",
+        ])
+
+    def mixing_args(self, label: str) -> str:
+        """``tbmto mixing`` physics arguments of the interface ``label``."""
+        i = self.interface(label)
+        return f"--kmesh {i.kmesh[0]},{i.kmesh[1]} --kgrid {self.kgrid} --linearisation {self.linearisation}"
 
     @property
     def elements(self) -> tuple[str, ...]:
@@ -615,12 +728,18 @@ class StudyPlan:
         return f"{self.root}/plan/runs.csv"
 
     def table_paths(self) -> list[str]:
-        """transport/fits/summary/potentials tables, CSV and parquet."""
+        """transport/fits/summary/potentials tables (when the study has systems), CSV and parquet."""
+        if not self.systems:
+            return []
         return [
             f"{self.tables_dir}/{name}.{ext}"
             for name in ("transport", "fits", "summary", "potentials")
             for ext in ("csv", "parquet")
         ]
+
+    def interface_table_paths(self) -> list[str]:
+        """The interfaces table (when the study has interfaces), CSV and parquet."""
+        return [f"{self.tables_dir}/interfaces.{ext}" for ext in ("csv", "parquet")] if self.interfaces else []
 
     def structure_files(self) -> list[str]:
         return list(dict.fromkeys(
@@ -679,14 +798,16 @@ class StudyPlan:
         return out
 
     def write_tables(self, directory: str | os.PathLike = ".") -> list[Path]:
-        """Write :meth:`system_records` and :meth:`run_records` as CSV (atomically) to
-        :attr:`systems_table` and :attr:`runs_table` under ``directory``; returns the paths."""
+        """Write :meth:`system_records`, :meth:`run_records` and :meth:`interface_records` as CSV
+        (atomically) to :attr:`systems_table`, :attr:`runs_table` and
+        :attr:`interfaces_plan_table` under ``directory``; returns the paths."""
         import pandas as pd
 
         from tbmto.io import atomic_write
 
         out = []
-        for records, rel in ((self.system_records(), self.systems_table), (self.run_records(), self.runs_table)):
+        for records, rel in ((self.system_records(), self.systems_table), (self.run_records(), self.runs_table),
+                             (self.interface_records(), self.interfaces_plan_table)):
             df = pd.DataFrame(records)
             path = Path(directory) / rel
             atomic_write(path, lambda tmp, df=df: df.to_csv(tmp, index=False))
@@ -700,6 +821,8 @@ class StudyPlan:
         when an alloy scan has ≥ 2 concentrations; ρ(Δ), α(Δ) when a thermal scan has ≥ 2
         displacements. AMR needs both magnetisations, α needs damping.
         """
+        if not self.systems:
+            return []
         names = ["fit_resistance"]
         if self.damping:
             names.append("fit_damping")
@@ -720,7 +843,9 @@ class StudyPlan:
         return names
 
     def figure_files(self) -> list[str]:
-        return [f"{self.figures_dir}/{n}.{ext}" for n in self.figure_names() for ext in ("png", "pdf")]
+        """Figures of the systems (:meth:`figure_names`) and of the interfaces (``gmix_d``)."""
+        names = self.figure_names() + (["gmix_d"] if self.interfaces else [])
+        return [f"{self.figures_dir}/{n}.{ext}" for n in names for ext in ("png", "pdf")]
 
     # ---- per-rule command-line arguments (carry only what each rule depends on)
     def scf_args(self, label: str) -> str:
@@ -887,6 +1012,20 @@ def expand_plan(config: Mapping) -> StudyPlan:
                     lead_potential=potential({lead: 1.0}, lattice, a),
                 )
             )
+    interfaces = []
+    for itf in cfg["interfaces"]:
+        lat = itf["lattice"]
+        a = (element_lattice_constant(itf["normal"], lat) if itf["lattice_constant"] == "vegard"
+             else float(itf["lattice_constant"]))
+        interfaces.append(InterfaceSpec(
+            label=_interface_name(itf), normal=itf["normal"], ferromagnet=itf["ferromagnet"], lattice=lat,
+            direction=itf["direction"], lattice_constant=a,
+            thickness=tuple(sorted(int(d) for d in itf["thickness_layers"])),
+            intermixed=int(itf["intermixed_layers"]),
+            supercell=(int(itf["supercell"][0]), int(itf["supercell"][1])),
+            kmesh=(int(itf["kmesh"][0]), int(itf["kmesh"][1])), configurations=int(itf["configurations"]),
+            normal_potential=potential({itf["normal"]: 1.0}, lat, a),
+            ferromagnet_potential=potential({itf["ferromagnet"]: 1.0}, lat, a)))
     labels = [s.label for s in systems]
     dup = sorted({lab for lab in labels if labels.count(lab) > 1})
     if dup:
@@ -919,4 +1058,5 @@ def expand_plan(config: Mapping) -> StudyPlan:
         ranks=int(cfg["mpi"]["ranks"]),
         launcher=cfg["mpi"]["launcher"],
         config=cfg,
+        interfaces=tuple(interfaces),
     )

@@ -11,6 +11,8 @@ Figure kinds (:data:`FIGURES`), each a pure function of the tables returning a F
 ``alpha_x``         Gilbert damping α versus x (Fig. 5).
 ``rho_delta``       ρ versus Δ/a for thermal scans (Fig. 6).
 ``alpha_delta``     α versus Δ/a for thermal scans (Fig. 6).
+``gmix_d``          spin-mixing conductances versus the F thickness of an ``interfaces:`` study
+                    (:data:`INTERFACE_FIGURES`, from the interfaces table).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import os
 import numpy as np
 import pandas as pd
 
-__all__ = ["FIGURES", "make_figure", "save_figure"]
+__all__ = ["FIGURES", "INTERFACE_FIGURES", "make_figure", "save_figure"]
 
 _SOC_STYLE = {True: dict(ls="-", marker="o"), False: dict(ls="-.", marker="s", mfc="none")}
 _M_COLOR = {"par": "C0", "perp": "C3", "average": "C2"}
@@ -154,6 +156,35 @@ def rho_delta(transport, fits, summary):
 def alpha_delta(transport, fits, summary):
     """Gilbert damping α versus Δ/a for thermal scans."""
     return _scan_plot(summary, "thermal", "delta_over_a", [("alpha", r"$\alpha$", "C4")], r"$\Delta / a$", r"Gilbert damping $\alpha$")
+
+
+def gmix_d(interfaces: pd.DataFrame):
+    """Re and Im of the reflection and transmission mixing conductances (10¹⁵ Ω⁻¹ m⁻², left
+    interface) versus the F thickness d, one panel per interface, the Sharvin conductance per
+    spin of the normal metal dotted (configuration means ± standard error)."""
+    names = list(dict.fromkeys(interfaces["interface"]))
+    fig, axes = _grid(len(names))
+    for ax, name in zip(axes, names):
+        sub = interfaces[interfaces["interface"] == name]
+        for col, label, style in (("re_gmix_1e15", r"Re $G^{\uparrow\downarrow}$", "o-"),
+                                  ("im_gmix_1e15", r"Im $G^{\uparrow\downarrow}$", "s-"),
+                                  ("re_gmix_t_1e15", r"Re $G_t^{\uparrow\downarrow}$", "^--"),
+                                  ("im_gmix_t_1e15", r"Im $G_t^{\uparrow\downarrow}$", "v--")):
+            grp = sub.groupby("d_layers")[col]
+            n = grp.count()
+            err = (grp.std(ddof=1) / np.sqrt(n)).fillna(0.0)
+            ax.errorbar(grp.mean().index, grp.mean(), yerr=err, fmt=style, ms=4, capsize=2, label=label)
+        ax.axhline(float(sub["sharvin_n_1e15"].mean()), color="k", lw=0.8, ls=":", label="Sharvin / spin")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("F thickness d (layers)")
+        ax.set_ylabel(r"$10^{15}\ \Omega^{-1}\mathrm{m}^{-2}$")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+INTERFACE_FIGURES = {"gmix_d": gmix_d}
+"""Figure kind → function(interfaces table) → matplotlib Figure."""
 
 
 FIGURES = {

@@ -308,6 +308,7 @@ def build_stack(
     system: str | None = None,
     nested_lengths: Sequence[int] | None = None,
     lattice: str = "fcc",
+    intermixed_layers: int = 0,
 ) -> Atoms:
     """Build a lead | slab | lead fcc or bcc stack along +z.
 
@@ -350,6 +351,11 @@ def build_stack(
         draw from :func:`slab_rng`, as without this option.
     lattice : {"fcc", "bcc"}
         Cubic lattice of slab, buffers and leads (one lattice constant for all).
+    intermixed_layers : int
+        Interface intermixing: the first and the last ``intermixed_layers`` slab layers are a
+        50/50 random alloy of the lead and the slab composition (exact counts per layer, drawn
+        with their own generator, :func:`slab_rng` of ``system + ":intermixed"``); 0 (default):
+        sharp interfaces. Not with ``nested_lengths``.
 
     Returns
     -------
@@ -382,6 +388,11 @@ def build_stack(
     if not (isinstance(delta, (int, float, np.floating)) and np.isfinite(delta) and delta >= 0):
         raise ValueError(f"delta must be a finite RMS displacement >= 0 Å, got {delta!r}")
     _check_element(lead, "lead")
+    if isinstance(intermixed_layers, bool) or not isinstance(intermixed_layers, (int, np.integer)) \
+            or intermixed_layers < 0 or 2 * intermixed_layers > layers:
+        raise ValueError(f"intermixed_layers must be an integer in [0, layers/2], got {intermixed_layers!r}")
+    if intermixed_layers and nested_lengths is not None:
+        raise ValueError("intermixed_layers is not available for nested stacks (nested_lengths)")
     try:
         comp = check_composition({"Ni": 0.8, "Fe": 0.2} if composition is None else composition)
     except ValueError as exc:
@@ -422,6 +433,13 @@ def build_stack(
         n_sites = int(sites.sum())
         symbols[sites] = _occupation(comp, n_sites, rng_occ)
         pos[sites] += rng_disp.normal(0.0, float(delta) / math.sqrt(3.0), size=(n_sites, 3))
+    if intermixed_layers:
+        mixed = {el: 0.5 * c for el, c in comp.items()}
+        mixed[lead] = mixed.get(lead, 0.0) + 0.5
+        rng_mix = slab_rng(seed, sysname + ":intermixed", layers, config)[0]
+        for ell in [*range(intermixed_layers), *range(layers - intermixed_layers, layers)]:
+            sites = layer_idx == ell
+            symbols[sites] = _occupation(mixed, int(sites.sum()), rng_mix)
 
     atoms = Atoms(
         symbols=[str(s) for s in symbols],
@@ -454,6 +472,8 @@ def build_stack(
     )
     if lengths is not None:
         atoms.info["nested_lengths"] = lengths
+    if intermixed_layers:
+        atoms.info["intermixed_layers"] = int(intermixed_layers)
     return atoms
 
 

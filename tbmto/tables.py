@@ -34,6 +34,12 @@ Tables (units in the column names; written as CSV and parquet by :func:`tbmto.io
     intercept minus the Sharvin term, the resistance of the two interfaces; with ``_err``),
     damping_interface_T (with ``_err``), dT_dL_per_layer,
     dM_dL_muB_per_layer, alpha_source.
+``interfaces``
+    One row per (interface, F thickness d, configuration) of an ``interfaces:`` study
+    (:func:`interfaces_table`): interface, normal, ferromagnet, lattice, direction,
+    lattice_constant_angstrom, d_layers, intermixed_layers, config, then re_gmix_1e15,
+    im_gmix_1e15, re_gmix_t_1e15, im_gmix_t_1e15 (left interface; ``..._right_1e15`` the right
+    one), sharvin_n_1e15 (per spin), g_up_1e15, g_down_1e15 (10¹⁵ Ω⁻¹ m⁻²), n_k.
 ``potentials``
     One row per (system, species) from the self-consistent potential files
     (:func:`potentials_table`): the system's ``x_<El>`` columns and lattice, then role (slab or
@@ -64,6 +70,7 @@ __all__ = [
     "fit_table",
     "summary_table",
     "potentials_table",
+    "interfaces_table",
 ]
 
 _RUN_COLUMNS = ("L_layers", "config", "magnetization", "soc")
@@ -421,3 +428,32 @@ def summary_table(transport: pd.DataFrame, method: str = "spread", g: float = 2.
         Magnetisation runs used for α.
     """
     return _fit_all(transport, method, g, damping_from)[1]
+
+
+def interfaces_table(records: pd.DataFrame) -> pd.DataFrame:
+    """The ``interfaces`` table: the plan's interface records joined with the mixing results.
+
+    Parameters
+    ----------
+    records : DataFrame
+        The plan's interfaces table (``plan/interfaces.csv``,
+        :meth:`tbmto.config.StudyPlan.interface_records`): ``path`` of each ``tbmto mixing``
+        result plus its metadata.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        For a missing file or one that is not a ``tbmto-mixing/1`` result.
+    """
+    keys = ("re_gmix_1e15", "im_gmix_1e15", "re_gmix_t_1e15", "im_gmix_t_1e15", "re_gmix_right_1e15",
+            "im_gmix_right_1e15", "re_gmix_t_right_1e15", "im_gmix_t_right_1e15", "sharvin_n_1e15",
+            "g_up_1e15", "g_down_1e15", "n_k")
+    rows = []
+    for rec in records.to_dict("records"):
+        data = read_json(rec["path"], "mixing result")
+        if data.get("format") != "tbmto-mixing/1":
+            raise ValueError(f"{rec['path']}: not a tbmto-mixing/1 file (format={data.get('format')!r})")
+        rows.append({**{k: v for k, v in rec.items() if k != "path"}, **{k: data["result"][k] for k in keys}})
+    df = pd.DataFrame(rows)
+    return df.sort_values(["interface", "d_layers", "config"], ignore_index=True)
+

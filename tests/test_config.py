@@ -46,7 +46,7 @@ def test_base_config_valid_and_defaults_filled():
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_shipped_configs_validate(path):
     plan = expand_plan(load_config(path))
-    assert len(plan.systems) >= 1
+    assert len(plan.systems) + len(plan.interfaces) >= 1
     assert len(plan.lengths) >= 3
     n_runs = len(plan.magnetizations) * len(plan.soc)
     if {"par", "perp"} <= set(plan.magnetizations) and False in plan.soc:
@@ -287,3 +287,44 @@ def test_lead_cache_switch_is_a_resource_option_not_a_param(tmp_path):
     assert "--lead-cache" not in off.speed_options
     system = on.systems[0].label
     assert on.transport_args(system, "par", "soc") == off.transport_args(system, "par", "soc")
+
+
+def test_plan_interfaces_study():
+    cfg = {"study": "i", "seed": 3,
+           "interfaces": [{"normal": "Cu", "ferromagnet": "Co", "thickness_layers": [4, 1, 2]},
+                          {"name": "CuNi-mix", "normal": "Cu", "ferromagnet": "Ni", "direction": "001",
+                           "lattice_constant": 3.6, "thickness_layers": [2], "intermixed_layers": 1,
+                           "supercell": [2, 2], "configurations": 2}]}
+    plan = expand_plan(cfg)
+    assert not plan.systems and plan.table_paths() == [] and plan.figure_names() == []
+    clean, mixed = plan.interfaces
+    assert clean.label == "CuCo111" and clean.direction == "111" and clean.thickness == (1, 2, 4)
+    assert clean.lattice_constant == pytest.approx(element_lattice_constant("Cu", "fcc"))
+    assert clean.kmesh == (16, 16) and clean.supercell == (1, 1) and clean.configurations == 1
+    assert set(plan.potentials()) == {f"Co_fcc_a{clean.lattice_constant:.4f}", f"Cu_fcc_a{clean.lattice_constant:.4f}",
+                                      "Ni_fcc_a3.6000", "Cu_fcc_a3.6000"}
+    recs = plan.interface_records()
+    assert len(recs) == 3 + 2 and recs[0]["path"] == "results/i/interfaces/CuCo111/d1/c0.json"
+    assert {r["intermixed_layers"] for r in recs if r["interface"] == "CuNi-mix"} == {1}
+    args = plan.interface_build_args("CuNi-mix", 2, 1)
+    # d pure F layers plus one intermixed layer on each side
+    assert "--layers 4 " in args and "--intermixed-layers 1" in args and "--lead Cu --composition Ni" in args
+    assert plan.mixing_args("CuCo111").startswith("--kmesh 16,16")
+    assert [f.rsplit("/", 1)[1] for f in plan.figure_files()] == ["gmix_d.png", "gmix_d.pdf"]
+    assert plan.interface_table_paths() == ["results/i/tables/interfaces.csv", "results/i/tables/interfaces.parquet"]
+
+
+@pytest.mark.parametrize("itf, key, fragment", [
+    ({"normal": "Cu", "ferromagnet": "Xx", "thickness_layers": [1]}, "interfaces[0].ferromagnet", "not a known element"),
+    ({"normal": "Cu", "ferromagnet": "Co", "direction": "110", "thickness_layers": [1]}, "interfaces[0].direction",
+     "allowed: '001', '111'"),
+    ({"normal": "Cu", "ferromagnet": "Co", "thickness_layers": [1], "configurations": 3}, "interfaces[0].configurations",
+     "intermixed_layers > 0"),
+    ({"normal": "Xe", "ferromagnet": "Co", "thickness_layers": [1]}, "interfaces[0].lattice_constant", "lacks"),
+    ({"normal": "Cu", "ferromagnet": "Co", "thickness_layers": [0]}, "interfaces[0].thickness_layers[0]", ">= 1"),
+    ({"normal": "Cu", "ferromagnet": "Co"}, "interfaces[0].thickness_layers", "missing required key"),
+])
+def test_bad_interfaces_rejected(itf, key, fragment):
+    with pytest.raises(ConfigError) as exc:
+        validate_config({"study": "i", "interfaces": [itf]})
+    assert key in str(exc.value) and fragment in str(exc.value), str(exc.value)

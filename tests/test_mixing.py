@@ -94,3 +94,37 @@ def test_mixing_command_line(pots, tmp_path):
     assert data["format"] == "tbmto-mixing/1" and data["result"]["n_k"] == 9
     assert data["result"]["g_mix_left"] == pytest.approx([ref.g_mix_left.real, ref.g_mix_left.imag], rel=1e-12)
     assert data["result"]["re_gmix_1e15"] == pytest.approx(ref.per_area()["re_gmix_1e15"], rel=1e-12)
+
+
+def test_interfaces_table_and_figure_from_the_plan(tmp_path, monkeypatch):
+    """`tbmto plan` + mixing JSONs → `tbmto interfaces` (the interfaces table) → `tbmto plot gmix_d`."""
+    import json
+
+    import pandas as pd
+    import yaml
+
+    from tbmto.cli import main
+    from tbmto.config import expand_plan
+
+    monkeypatch.chdir(tmp_path)
+    cfg = {"study": "i", "interfaces": [{"normal": "Cu", "ferromagnet": "Co", "thickness_layers": [1, 2, 4]}]}
+    (tmp_path / "i.yaml").write_text(yaml.safe_dump(cfg))
+    assert main(["plan", "i.yaml"]) == 0
+    plan = expand_plan(cfg)
+    keys = ("re_gmix_1e15", "im_gmix_1e15", "re_gmix_t_1e15", "im_gmix_t_1e15", "re_gmix_right_1e15",
+            "im_gmix_right_1e15", "re_gmix_t_right_1e15", "im_gmix_t_right_1e15", "sharvin_n_1e15",
+            "g_up_1e15", "g_down_1e15")
+    for rec in plan.interface_records():
+        path = tmp_path / rec["path"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        vals = {k: 0.5 / rec["d_layers"] + i for i, k in enumerate(keys)}
+        path.write_text(json.dumps({"format": "tbmto-mixing/1", "result": {**vals, "n_k": 256}}))
+    assert main(["interfaces", "--records", plan.interfaces_plan_table, "--out-dir", "tables"]) == 0
+    tab = pd.read_csv(tmp_path / "tables" / "interfaces.csv")
+    assert list(tab["d_layers"]) == [1, 2, 4] and set(tab["interface"]) == {"CuCo111"}
+    for col in ("direction", "intermixed_layers", "config", "re_gmix_1e15", "im_gmix_1e15", "re_gmix_t_1e15",
+                "im_gmix_t_1e15", "sharvin_n_1e15", "g_up_1e15", "g_down_1e15"):
+        assert col in tab
+    assert tab["re_gmix_1e15"].tolist() == pytest.approx([0.5, 0.25, 0.125])
+    assert main(["plot", "gmix_d", "--tables-dir", "tables", "--out", "figures/gmix_d"]) == 0
+    assert (tmp_path / "figures" / "gmix_d.png").stat().st_size > 1000

@@ -28,7 +28,8 @@ RUNTIME_DATA = [
     "tbmto/data/default.yaml",
     "tbmto/workflow/Snakefile",
     "tbmto/workflow/report/figure.rst",
-] + [f"tbmto/workflow/rules/{r}.smk" for r in ("plan", "potentials", "structures", "transport", "fits", "figures")]
+] + [f"tbmto/workflow/rules/{r}.smk" for r in ("plan", "potentials", "structures", "transport", "fits", "figures",
+                                                  "interfaces")]
 
 _SKIP = shutil.ignore_patterns(".git", "results", "build", "dist", "*.egg-info", "__pycache__", ".snakemake",
                                ".pytest_cache", "shared", "*.whl")

@@ -379,3 +379,23 @@ def test_bad_truncate_length():
     for L in (0, 9, -1, 2.5, True):
         with pytest.raises(ValueError, match=r"L must be an integer in \[1, 8\]"):
             truncate(plain, L)
+
+
+def test_intermixed_interface_layers_are_exact_50_50():
+    atoms = build_stack(direction="111", supercell=(2, 2), layers=6, lattice_constant=3.6, lead="Cu",
+                        composition={"Co": 1.0}, system="CuCo", intermixed_layers=1, config=1)
+    layer, region = np.asarray(atoms.arrays["layer"]), np.asarray(atoms.arrays["region"])
+    sym = np.array(atoms.get_chemical_symbols())
+    for ell in range(6):
+        s = sym[(region == 1) & (layer == ell)]
+        want = {"Co": 2, "Cu": 2} if ell in (0, 5) else {"Co": 4}
+        assert dict(zip(*np.unique(s, return_counts=True))) == want, ell
+    assert atoms.info["intermixed_layers"] == 1
+    again = build_stack(direction="111", supercell=(2, 2), layers=6, lattice_constant=3.6, lead="Cu",
+                        composition={"Co": 1.0}, system="CuCo", intermixed_layers=1, config=1)
+    assert list(again.get_chemical_symbols()) == list(sym)
+    for bad, match in ((dict(intermixed_layers=4), "intermixed_layers"),
+                       (dict(intermixed_layers=1, nested_lengths=[2, 6]), "nested")):
+        with pytest.raises(ValueError, match=match):
+            build_stack(direction="111", supercell=(1, 1), layers=6, lattice_constant=3.6, lead="Cu",
+                        composition={"Co": 1.0}, **bad)

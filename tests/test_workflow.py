@@ -28,7 +28,8 @@ from tbmto.config import expand_plan, load_config
 REPO = Path(__file__).resolve().parent.parent
 SNAKEFILE = snakefile_path()  # the packaged workflow, as `tbmto run` runs it
 ROOT_SNAKEFILE = REPO / "Snakefile"  # the checkout's entry point: includes the packaged one
-CONFIGS = ["default", "tiny", "tiny_feco", "nife_alloys", "ni_thermal", "feco_bcc", "nico", "fe_thermal"]
+CONFIGS = ["default", "tiny", "tiny_feco", "nife_alloys", "ni_thermal", "feco_bcc", "nico", "fe_thermal",
+           "interfaces"]
 
 
 def snakemake(workdir: Path, *args: str, configfile: Path | None = None, timeout: int = 600,
@@ -56,16 +57,19 @@ def job_stats(output: str) -> dict[str, int]:
 
 
 def expected_jobs(plan) -> dict[str, int]:
-    return {
-        "potential": len(plan.potentials()),
-        "structure": len(plan.structure_files()),
-        # nested: one job per (system, configuration, magnetisation, SOC) writes every length
-        "transport": len(plan.transport_files()) // (len(plan.lengths) if plan.nested else 1),
-        "plan": 1,
-        "fit": 1,
-        "figure": len(plan.figure_names()),
-        "all": 1,
-    }
+    jobs = {"potential": len(plan.potentials()), "plan": 1, "all": 1}
+    if plan.systems:
+        jobs.update({
+            "structure": len(plan.structure_files()),
+            # nested: one job per (system, configuration, magnetisation, SOC) writes every length
+            "transport": len(plan.transport_files()) // (len(plan.lengths) if plan.nested else 1),
+            "fit": 1,
+            "figure": len(plan.figure_names()),
+        })
+    if plan.interfaces:
+        n = len(plan.interface_files())
+        jobs.update({"interface_structure": n, "mixing": n, "interfaces_table": 1, "interfaces_figure": 1})
+    return jobs
 
 
 # ----------------------------------------------------------------------------- no physics

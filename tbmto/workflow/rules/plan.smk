@@ -9,8 +9,10 @@ rule plan:
     output:
         systems=PLAN.systems_table,
         runs=PLAN.runs_table,
+        interfaces=PLAN.interfaces_plan_table,
     params:
         systems=PLAN.system_records(),
         runs=PLAN.run_records(),
+        interfaces=PLAN.interface_records(),
     run:
         PLAN.write_tables()
