@@ -71,7 +71,7 @@ def test_pure_formula_and_bad_input(pots):
     assert lhs == pytest.approx((g - gt).real, rel=1e-12)
     with pytest.raises(ValueError, match="along"):
         compute_mixing(set_magnetization(_stack(2), (1.0, 0.0, 0.0)), pots, kmesh=(1, 1), progress=False)
-    with pytest.raises(ValueError, match="magnetic leads"):
+    with pytest.raises(ValueError, match="lead blocks differ"):
         compute_mixing(_stack(2, lead="Co"), pots, kmesh=(2, 2), progress=False)
     with pytest.raises(ValueError, match="spin"):
         spin_blocks(None, 2)

@@ -351,3 +351,23 @@ def test_default_study_runs_and_its_report_has_every_figure(tmp_path):
     html = report.read_text(errors="ignore")
     for name in plan.figure_names():
         assert f"{name}.png" in html, name
+
+
+@pytest.mark.slow
+def test_interfaces_study_end_to_end(tmp_path):
+    """An interfaces-only study through the workflow: element potentials, N|F(d)|N structures,
+    `tbmto mixing` jobs, the interfaces table and the gmix_d figure."""
+    cfg = {"study": "itf", "seed": 1, "scf": {"kmesh": 8, "tol_Ry": 1e-4},
+           "interfaces": [{"normal": "Cu", "ferromagnet": "Co", "thickness_layers": [1, 3], "kmesh": [6, 6]}]}
+    path = tmp_path / "itf.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    res = snakemake(tmp_path, configfile=path, timeout=900)
+    assert res.returncode == 0, res.stderr[-4000:]
+    plan = expand_plan(cfg)
+    tab = pd.read_csv(tmp_path / plan.root / "tables" / "interfaces.csv")
+    assert tab["d_layers"].tolist() == [1, 3] and (tab["n_k"] == 36).all()
+    assert ((tab["re_gmix_1e15"] > 0.3) & (tab["re_gmix_1e15"] < 0.7)).all()
+    # the two interfaces of Cu|Co(d)|Cu are mirror images: equal up to solver round-off (1e-9 seen)
+    assert ((tab["re_gmix_1e15"] - tab["re_gmix_right_1e15"]).abs() < 1e-6 * tab["re_gmix_1e15"]).all()
+    assert (tmp_path / plan.root / "figures" / "gmix_d.png").is_file()
+    assert not (tmp_path / plan.root / "tables" / "summary.csv").exists()      # no systems, no fits
