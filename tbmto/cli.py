@@ -358,6 +358,21 @@ def _cmd_run(args, extra: list[str]) -> int:
 # ----------------------------------------------------------------------------- parser
 
 
+def _add_structure_inputs(p: argparse.ArgumentParser) -> None:
+    """``--structure`` and ``--potentials`` of the commands that compute on one structure."""
+    p.add_argument("--structure", required=True, help="structure .extxyz from `tbmto build`")
+    p.add_argument("--potentials", required=True, nargs="+", help="potential JSON files (slab and lead)")
+
+
+def _add_onsite_options(p: argparse.ArgumentParser, kgrids, linearisations) -> None:
+    """``--kgrid`` and ``--linearisation`` (k∥ mesh type, energy of the potential parameters)."""
+    p.add_argument("--kgrid", default="shifted", choices=list(kgrids),
+                   help="k-parallel mesh: shifted by half a step (default) or Gamma-centred")
+    p.add_argument("--linearisation", default="fermi", choices=list(linearisations),
+                   help="potential parameters rebuilt at E_F from the stored V(r) (default) or the "
+                   "band-centre parameters stored in the files")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of ``tbmto`` with all subcommands."""
     from tbmto.asa.scf import ALLOY_MODELS
@@ -426,17 +441,12 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("transport", help="conductance and damping of one structure → JSON (MPI over k)",
                        description="Scattering-matrix transport of one structure (tbmto.transport.compute). Run "
                        "under `mpiexec -n N` to distribute the k-points; only rank 0 writes.")
-    t.add_argument("--structure", required=True, help="structure .extxyz from `tbmto build`")
-    t.add_argument("--potentials", required=True, nargs="+", help="potential JSON files (slab and lead)")
+    _add_structure_inputs(t)
     t.add_argument("--magnetization", type=_magnetization, default=_magnetization("par"),
                    help="par (m = z, along the current), perp (m = x) or a vector x,y,z (default par)")
     t.add_argument("--soc", action=argparse.BooleanOptionalAction, default=True, help="spin-orbit coupling (default on)")
     t.add_argument("--kmesh", type=_int_pair, default=(8, 8), help="k-parallel mesh n or n1,n2 (default 8,8)")
-    t.add_argument("--kgrid", default="shifted", choices=list(KGRIDS),
-                   help="k-parallel mesh: shifted by half a step (default) or Gamma-centred")
-    t.add_argument("--linearisation", default="fermi", choices=list(LINEARISATIONS),
-                   help="potential parameters rebuilt at E_F from the stored V(r) (default) or the "
-                   "band-centre parameters stored in the files")
+    _add_onsite_options(t, KGRIDS, LINEARISATIONS)
     t.add_argument("--soc-form", dest="soc_form", default=DEFAULT_SOC_FORM, choices=list(SOC_FORMS),
                    help=f"form of the on-site spin-orbit term (default {DEFAULT_SOC_FORM})")
     t.add_argument("--damping", action="store_true",
@@ -462,12 +472,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Reflection and transmission mixing conductances g↑↓ of both interfaces of a "
                        "lead | F | lead structure without SOC, the moments along z (tbmto.mixing.compute_mixing): "
                        "e²/h per lateral cell and 10¹⁵ Ω⁻¹ m⁻² (seed Eq. 79). MPI over k like transport.")
-    x.add_argument("--structure", required=True, help="structure .extxyz from `tbmto build`")
-    x.add_argument("--potentials", required=True, nargs="+", help="potential JSON files (slab and lead)")
+    _add_structure_inputs(x)
     x.add_argument("--kmesh", type=_int_pair, default=(16, 16), help="k-parallel mesh n or n1,n2 (default 16,16)")
-    x.add_argument("--kgrid", default="shifted", choices=list(KGRIDS), help="k-parallel mesh type (default shifted)")
-    x.add_argument("--linearisation", default="fermi", choices=list(LINEARISATIONS),
-                   help="potential parameters at E_F (default) or at the band centres")
+    _add_onsite_options(x, KGRIDS, LINEARISATIONS)
     x.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="progress bar over k")
     x.add_argument("--out", required=True, help="output JSON")
 
