@@ -70,6 +70,9 @@ __all__ = [
     "layer_translation",
     "build_stack",
     "truncate",
+    "WALL_KINDS",
+    "wall_rotation",
+    "wall_center",
     "set_magnetization",
     "domain_wall",
     "walker_profile",
@@ -601,6 +604,41 @@ def walker_profile(z: np.ndarray, center: float, width: float) -> tuple[np.ndarr
     return 1.0 / np.cosh(x), -np.tanh(x)
 
 
+WALL_KINDS = ("neel", "rotated_neel", "bloch")
+"""Domain-wall types of :func:`domain_wall` (seed Sec. IV B, Fig. 7)."""
+
+_WALL_AXES = {"neel": (0.0, 1.0, 0.0), "rotated_neel": (0.0, 1.0, 0.0), "bloch": (0.0, 0.0, 1.0)}
+"""Axis about which the moments of each wall type turn (m stays in the plane ⊥ the axis)."""
+
+
+def _check_wall_kind(kind: str) -> str:
+    if kind not in WALL_KINDS:
+        raise ValueError(f"kind must be one of {WALL_KINDS}, got {kind!r}")
+    return kind
+
+
+def wall_center(atoms: Atoms, center: float | None = None) -> float:
+    """Wall centre r_w in Å: ``center`` (checked finite) or the middle of the slab atoms' z range."""
+    z = atoms.positions[:, 2]
+    if center is None:
+        slab = np.asarray(atoms.arrays["region"]) == REGION_SLAB
+        zs = z[slab] if slab.any() else z
+        center = 0.5 * (zs.min() + zs.max())
+    if not np.isfinite(center):
+        raise ValueError(f"center must be a finite z coordinate in Å, got {center!r}")
+    return float(center)
+
+
+def _wall_profile(z: np.ndarray, kind: str, center: float, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """m(z) of a wall and its derivative ∂m/∂r_w = −∂m/∂z (1/Å), both (n, 3)."""
+    f, g = walker_profile(z, center, width)
+    df, dg = f * g / width, -(f * f) / width  # ∂f/∂z = −sech·tanh/λ = f g/λ, ∂g/∂z = −sech²/λ
+    zero = np.zeros_like(f)
+    order = {"neel": (f, zero, g), "rotated_neel": (g, zero, f), "bloch": (g, f, zero)}[kind]
+    dorder = {"neel": (df, zero, dg), "rotated_neel": (dg, zero, df), "bloch": (dg, df, zero)}[kind]
+    return np.stack(order, axis=1), -np.stack(dorder, axis=1)
+
+
 def domain_wall(atoms: Atoms, kind: str = "neel", center: float | None = None, width: float = 10.0) -> Atoms:
     """Copy of ``atoms`` with a head-to-head Walker domain wall (seed Sec. IV B, Fig. 7).
 
@@ -618,24 +656,38 @@ def domain_wall(atoms: Atoms, kind: str = "neel", center: float | None = None, w
     width : float
         λ_w in Å (> 0).
     """
-    kinds = ("neel", "rotated_neel", "bloch")
-    if kind not in kinds:
-        raise ValueError(f"kind must be one of {kinds}, got {kind!r}")
-    z = atoms.positions[:, 2]
-    if center is None:
-        slab = np.asarray(atoms.arrays["region"]) == REGION_SLAB
-        zs = z[slab] if slab.any() else z
-        center = 0.5 * (zs.min() + zs.max())
-    if not np.isfinite(center):
-        raise ValueError(f"center must be a finite z coordinate in Å, got {center!r}")
-    f, g = walker_profile(z, center, width)
-    zero = np.zeros_like(f)
-    if kind == "neel":
-        mm = np.stack([f, zero, g], axis=1)
-    elif kind == "rotated_neel":
-        mm = np.stack([g, zero, f], axis=1)
-    else:
-        mm = np.stack([g, f, zero], axis=1)
+    _check_wall_kind(kind)
+    mm, _ = _wall_profile(atoms.positions[:, 2], kind, wall_center(atoms, center), width)
     out = atoms.copy()
     out.arrays["magmom_dir"] = mm / np.linalg.norm(mm, axis=1, keepdims=True)
     return out
+
+
+def wall_rotation(atoms: Atoms, kind: str = "neel", center: float | None = None,
+                  width: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
+    """How each moment of a :func:`domain_wall` turns when the wall moves: ∂θ_i/∂r_w.
+
+    Translating the wall by δr_w turns the moment of atom i by δθ_i = w_i δr_w about the wall's
+    axis ê (ŷ for the Néel and rotated Néel walls, ẑ for the Bloch wall), with
+    w_i = (ê × m_i)·∂m_i/∂r_w and ∂m/∂r_w = −∂m/∂z of the Walker profile; for the Néel and
+    Bloch walls w = −f/λ_w, for the rotated Néel wall w = +f/λ_w (f = sech((z − r_w)/λ_w)).
+    So ∂H/∂r_w = Σ_i w_i ∂H/∂θ_i: the on-site rotation derivatives of the damping, weighted
+    (seed Eqs. 71–72, 75–76).
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+    kind, center, width
+        As for :func:`domain_wall` (Å).
+
+    Returns
+    -------
+    axis : ndarray (3,)
+        Unit rotation axis ê.
+    rate : ndarray (natoms,)
+        w_i in rad/Å.
+    """
+    _check_wall_kind(kind)
+    mm, dm = _wall_profile(atoms.positions[:, 2], kind, wall_center(atoms, center), width)
+    axis = np.array(_WALL_AXES[kind])
+    return axis, np.einsum("ij,ij->i", np.cross(axis[None], mm), dm)
