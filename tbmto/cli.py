@@ -1,5 +1,5 @@
-"""The ``tbmto`` command line: ``scf``, ``build``, ``transport``, ``mixing``, ``plan``, ``fit``, ``plot``,
-``run``.
+"""The ``tbmto`` command line: ``scf``, ``build``, ``transport``, ``mixing``, ``wall``, ``plan``, ``fit``,
+``interfaces``, ``walls``, ``plot``, ``run``.
 
 Every Snakemake rule calls one of these subcommands (rules hold no physics); the same steps are
 importable from :mod:`tbmto` for notebooks. Every output is written atomically
@@ -22,6 +22,8 @@ Examples
     tbmto build --supercell 2,2 --layers 6 --a 3.548 --composition Ni=0.8,Fe=0.2 --config 0 --out s.extxyz
     mpiexec -n 2 tbmto transport --structure s.extxyz --potentials pots/Py.json pots/Cu.json \\
         --magnetization par --soc --kmesh 8,8 --damping --out t.json
+    tbmto wall --structure s.extxyz --potentials pots/Py.json pots/Cu.json --kind bloch --lambda-nm 2 \\
+        --kmesh 6,6 --out w.json
     tbmto plan configs/nife_alloys.yaml            # results/<study>/plan/{systems,runs}.csv
     tbmto fit --runs results/<study>/plan/runs.csv --systems-table results/<study>/plan/systems.csv \\
         --out-dir tables
@@ -286,6 +288,48 @@ def _cmd_mixing(args) -> int:
     return 0
 
 
+def _cmd_wall(args) -> int:
+    from tbmto import potentials
+    from tbmto.io import read_structure, to_jsonable, write_json
+    from tbmto.walls import compute_wall
+
+    comm, rank, size = _mpi_world()
+    atoms = read_structure(args.structure)
+    pots = potentials.load(*args.potentials, linearisation=args.linearisation)
+    t0 = time.perf_counter()
+    center = None if args.center_nm is None else 10.0 * args.center_nm
+    try:
+        res = compute_wall(atoms, pots, args.kind, 10.0 * args.lambda_nm, center=center, kmesh=args.kmesh,
+                           kgrid=args.kgrid, soc=args.soc, soc_form=args.soc_form, comm=comm,
+                           progress=args.progress and rank == 0)
+    except PhysicsError as exc:
+        raise PhysicsError(f"{args.kind} wall (λ_w = {args.lambda_nm:g} nm) in {args.structure}: {exc}") from exc
+    if rank != 0:
+        return 0
+    write_json({"format": "tbmto-wall/1", "structure_info": to_jsonable(dict(atoms.info)),
+                "inputs": {"structure": os.fspath(args.structure),
+                           "potentials": [os.fspath(p) for p in args.potentials], "kind": args.kind,
+                           "lambda_nm": args.lambda_nm, "center_nm": args.center_nm, "kmesh": list(args.kmesh),
+                           "kgrid": args.kgrid, "linearisation": args.linearisation, "soc": bool(args.soc),
+                           "soc_form": args.soc_form},
+                "result": res.to_dict(), "summary": res.row(),
+                "provenance": {"tbmto_version": __version__, "mpi_ranks": size,
+                               "wall_seconds": time.perf_counter() - t0}}, args.out)
+    return 0
+
+
+def _cmd_walls(args) -> int:
+    from tbmto.io import read_table, write_table
+    from tbmto.tables import domain_walls_tables
+
+    means, per = domain_walls_tables(read_table(args.records), args.g_factor)
+    write_table(means, Path(args.out_dir) / "domain_walls")
+    write_table(per, Path(args.out_dir) / "domain_walls_configs")
+    print(means[["domain_wall", "wall", "lambda_nm", "alpha_dw", "alpha_dw_err", "p_beta", "p_beta_err",
+                 "alpha_bulk"]].to_string(index=False))
+    return 0
+
+
 def _cmd_plan(args) -> int:
     from tbmto.config import expand_plan, load_config
 
@@ -316,10 +360,13 @@ def _cmd_fit(args) -> int:
 
 def _cmd_plot(args) -> int:
     from tbmto.io import read_table
-    from tbmto.plots import INTERFACE_FIGURES, make_figure, save_figure
+    from tbmto.plots import INTERFACE_FIGURES, WALL_FIGURES, make_figure, save_figure
 
     if args.kind in INTERFACE_FIGURES:
         save_figure(INTERFACE_FIGURES[args.kind](read_table(args.tables_dir, "interfaces")), args.out)
+        return 0
+    if args.kind in WALL_FIGURES:
+        save_figure(WALL_FIGURES[args.kind](read_table(args.tables_dir, "domain_walls")), args.out)
         return 0
     tables = [read_table(args.tables_dir, name) for name in ("transport", "fits", "summary")]
     save_figure(make_figure(args.kind, *tables), args.out)
@@ -379,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
     from tbmto.onsite import SOC_FORMS
     from tbmto.potentials import LINEARISATIONS
     from tbmto.layers import KGRIDS
+    from tbmto.structure import WALL_KINDS
     from tbmto.transport import DEFAULT_SOC_FORM
 
     p = argparse.ArgumentParser(
@@ -478,6 +526,25 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="progress bar over k")
     x.add_argument("--out", required=True, help="output JSON")
 
+    w = sub.add_parser("wall", help="domain-wall damping and Pβ of one structure → JSON",
+                       description="A head-to-head Walker domain wall in the slab of a lead | F | lead structure: "
+                       "G, Tr ∂S†/∂r_w ∂S/∂r_w, the electrons pumped per wall displacement, α_DW and Pβ "
+                       "(tbmto.walls.compute_wall; seed Eqs. 71–78). MPI over k like transport.")
+    _add_structure_inputs(w)
+    w.add_argument("--kind", required=True, choices=list(WALL_KINDS),
+                   help="neel m = (f, 0, g), rotated_neel (g, 0, f) or bloch (g, f, 0)")
+    w.add_argument("--lambda-nm", dest="lambda_nm", type=_positive_float, required=True,
+                   help="wall width parameter λ_w in nm")
+    w.add_argument("--center-nm", dest="center_nm", type=float, default=None,
+                   help="wall centre r_w in nm (absolute z of the structure; default the middle of the slab)")
+    w.add_argument("--soc", action=argparse.BooleanOptionalAction, default=True, help="spin-orbit coupling (default on)")
+    w.add_argument("--kmesh", type=_int_pair, default=(8, 8), help="k-parallel mesh n or n1,n2 (default 8,8)")
+    _add_onsite_options(w, KGRIDS, LINEARISATIONS)
+    w.add_argument("--soc-form", dest="soc_form", default=DEFAULT_SOC_FORM, choices=list(SOC_FORMS),
+                   help=f"form of the on-site spin-orbit term (default {DEFAULT_SOC_FORM})")
+    w.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="progress bar over k")
+    w.add_argument("--out", required=True, help="output JSON")
+
     q = sub.add_parser("plan", help="a study config → its plan tables (systems.csv, runs.csv)",
                        description="Validate a study config and write its plan tables "
                        "<results_dir>/<study>/plan/systems.csv and runs.csv (the metadata every result "
@@ -501,7 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="magnetisation runs used for alpha (default par)")
     f.add_argument("--out-dir", required=True, help="directory for transport/fits/summary(/potentials) .csv and .parquet")
 
-    from tbmto.plots import FIGURES, INTERFACE_FIGURES
+    from tbmto.plots import FIGURES, INTERFACE_FIGURES, WALL_FIGURES
 
     n = sub.add_parser("interfaces", help="plan interfaces table + mixing JSONs → the interfaces table",
                        description="Join the mixing results listed in a plan's interfaces table (tbmto plan) with "
@@ -509,9 +576,18 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--records", required=True, help="the plan's interfaces table (plan/interfaces.csv)")
     n.add_argument("--out-dir", required=True, help="directory for interfaces.csv and .parquet")
 
+    v = sub.add_parser("walls", help="plan domain-walls table + wall JSONs → the domain-walls tables",
+                       description="Join the wall results listed in a plan's domain-walls table (tbmto plan) with "
+                       "their metadata and the bulk reference: tables/domain_walls (configuration means with "
+                       "errors) and domain_walls_configs, .csv and .parquet.")
+    v.add_argument("--records", required=True, help="the plan's domain-walls table (plan/domain_walls.csv)")
+    v.add_argument("--g-factor", dest="g_factor", type=_positive_float, default=2.0, help="g factor (default 2)")
+    v.add_argument("--out-dir", required=True, help="directory for the domain-walls tables")
+
     g = sub.add_parser("plot", help="one figure from the tables → PNG + PDF",
                        description="Draw one figure kind from the study tables.")
-    g.add_argument("kind", choices=list(FIGURES) + list(INTERFACE_FIGURES), help="figure kind")
+    g.add_argument("kind", choices=list(FIGURES) + list(INTERFACE_FIGURES) + list(WALL_FIGURES),
+                   help="figure kind")
     g.add_argument("--tables-dir", required=True, help="directory with transport/fits/summary tables")
     g.add_argument("--out", required=True, help="output stem (writes STEM.png and STEM.pdf)")
 
@@ -557,6 +633,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_interfaces(args)
         if args.command == "mixing":
             return _cmd_mixing(args)
+        if args.command == "wall":
+            return _cmd_wall(args)
+        if args.command == "walls":
+            return _cmd_walls(args)
         if args.command == "plan":
             return _cmd_plan(args)
         if args.command == "fit":

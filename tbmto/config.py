@@ -274,11 +274,13 @@ def _scan_compositions(scan: Mapping) -> list[dict[str, float]]:
 def _semantic_errors(cfg: Mapping) -> list[str]:
     """Checks the JSON schema cannot express; returns readable error lines."""
     errors: list[str] = []
-    if not cfg.get("alloys") and not cfg.get("thermal") and not cfg.get("interfaces"):
+    if not any(cfg.get(k) for k in ("alloys", "thermal", "interfaces", "domain_walls")):
         errors.append(
-            "alloys, thermal, interfaces: the study has nothing to compute; give at least one alloy "
-            "scan (alloys: [...]), thermal scan (thermal: [...]) or interface (interfaces: [...])"
+            "alloys, thermal, interfaces, domain_walls: the study has nothing to compute; give at least one "
+            "alloy scan (alloys: [...]), thermal scan (thermal: [...]), interface (interfaces: [...]) or "
+            "domain-wall study (domain_walls: [...])"
         )
+    errors += _wall_errors(cfg)
     for i, itf in enumerate(cfg.get("interfaces", [])):
         where = f"interfaces[{i}]"
         bad = [e for e in (_element_error(f"{where}.{k}", itf[k]) for k in ("normal", "ferromagnet")) if e]
@@ -350,6 +352,51 @@ def _semantic_errors(cfg: Mapping) -> list[str]:
                 )
             else:
                 names[name] = where
+    return errors
+
+
+def _wall_composition(dw: Mapping) -> dict[str, float]:
+    """{element: fraction} of a ``domain_walls`` entry (one element, or [A, B] with x of B)."""
+    els = dw["elements"]
+    if len(els) == 1:
+        return {els[0]: 1.0}
+    return {els[0]: 1.0 - float(dw["x"]), els[1]: float(dw["x"])}
+
+
+def _wall_name(dw: Mapping) -> str:
+    """Domain-wall study name: ``name`` or the composition label (e.g. ``Ni0.8Fe0.2``)."""
+    return dw.get("name") or composition_label(_wall_composition(dw))
+
+
+def _wall_errors(cfg: Mapping) -> list[str]:
+    """Semantic errors of the ``domain_walls`` entries (elements, x, direction, names)."""
+    errors, names = [], {}
+    for i, dw in enumerate(cfg.get("domain_walls", [])):
+        where, n0 = f"domain_walls[{i}]", len(errors)
+        bad = [e for e in (_element_error(f"{where}.elements[{j}]", el) for j, el in enumerate(dw["elements"])) if e]
+        if "lead" in dw:
+            bad += [e for e in [_element_error(f"{where}.lead", dw["lead"])] if e]
+        errors += bad
+        if len(dw["elements"]) == 2 and "x" not in dw:
+            errors.append(f"{where}.x is missing: with two elements {dw['elements']} give x, the fraction of "
+                          f"{dw['elements'][1]} in (0, 1)")
+        if len(dw["elements"]) == 1 and "x" in dw:
+            errors.append(f"{where}.x = {dw['x']!r} needs two elements; {dw['elements']} is one")
+        if dw["direction"] not in LATTICE_DIRECTIONS[dw["lattice"]]:
+            errors.append(f"{where}.direction = {dw['direction']!r} does not exist for the {dw['lattice']} "
+                          "lattice; allowed: " + ", ".join(repr(d) for d in LATTICE_DIRECTIONS[dw["lattice"]]))
+        if not bad and dw["lattice_constant"] == "vegard":
+            missing = [el for el in dw["elements"] if el not in ELEMENT_DATA]
+            if missing:
+                errors.append(f"{where}.lattice_constant = 'vegard' needs table data for {', '.join(missing)}, "
+                              "which tbmto.materials.ELEMENT_DATA lacks; give the lattice constant in Å")
+        if len(errors) > n0:
+            continue
+        name = _wall_name(dw)
+        if name in names:
+            errors.append(f"{where}.name = {name!r} duplicates the name of {names[name]}; give each "
+                          "domain-wall study a distinct 'name'")
+        names[name] = where
     return errors
 
 
@@ -584,6 +631,58 @@ class InterfaceSpec:
 
 
 @dataclass(frozen=True)
+class DomainWallSpec:
+    """One ``domain_walls:`` entry: walls of several types and widths in one set of structures.
+
+    Attributes
+    ----------
+    label : str
+        Name (paths and the ``domain_wall`` column).
+    composition : tuple of (str, float)
+    lattice, direction, lead : str
+    lattice_constant : float
+        Ferromagnet and lead lattice constant (Å).
+    walls : tuple of str
+        Wall types (:data:`tbmto.structure.WALL_KINDS`).
+    lambda_nm : tuple of float
+        λ_w (nm), ascending.
+    layers : int
+        Slab length in atomic layers (even: the bulk reference uses half of it).
+    supercell, kmesh : tuple of 2 int
+    configurations : int
+    soc, bulk_reference : bool
+    potential, lead_potential : PotentialSpec
+    """
+
+    label: str
+    composition: tuple[tuple[str, float], ...]
+    lattice: str
+    direction: str
+    lead: str
+    lattice_constant: float
+    walls: tuple[str, ...]
+    lambda_nm: tuple[float, ...]
+    layers: int
+    supercell: tuple[int, int]
+    kmesh: tuple[int, int]
+    configurations: int
+    soc: bool
+    bulk_reference: bool
+    potential: PotentialSpec
+    lead_potential: PotentialSpec
+
+    @property
+    def length_nm(self) -> float:
+        """Slab length (nm) of :attr:`layers`."""
+        return self.layers * layer_spacing(self.direction, self.lattice_constant, self.lattice) / 10.0
+
+    @property
+    def bulk_lengths(self) -> tuple[int, int]:
+        """Slab lengths (layers) of the bulk reference: half and full."""
+        return self.layers // 2, self.layers
+
+
+@dataclass(frozen=True)
 class StudyPlan:
     """The expanded study: systems × lengths × configurations × magnetisations × SOC.
 
@@ -618,6 +717,7 @@ class StudyPlan:
     launcher: str
     config: Mapping
     interfaces: tuple[InterfaceSpec, ...] = ()
+    domain_walls: tuple[DomainWallSpec, ...] = ()
 
     # ---- lookups
     def system(self, label: str) -> SystemSpec:
@@ -636,7 +736,95 @@ class StudyPlan:
         for itf in self.interfaces:
             out[itf.ferromagnet_potential.label] = itf.ferromagnet_potential
             out[itf.normal_potential.label] = itf.normal_potential
+        for dw in self.domain_walls:
+            out[dw.potential.label] = dw.potential
+            out[dw.lead_potential.label] = dw.lead_potential
         return out
+
+    # ---- domain walls
+    def domain_wall(self, label: str) -> DomainWallSpec:
+        """The domain-wall study ``label`` (KeyError naming the known ones)."""
+        for dw in self.domain_walls:
+            if dw.label == label:
+                return dw
+        raise KeyError(f"unknown domain-wall study {label!r}; known: {', '.join(d.label for d in self.domain_walls)}")
+
+    def wall_structure_path(self, label: str, config: int) -> str:
+        return f"{self.root}/domain_walls/{label}/c{int(config)}.extxyz"
+
+    def wall_path(self, label: str, wall: str, lam_nm: float, config: int) -> str:
+        return f"{self.root}/domain_walls/{label}/{wall}/l{float(lam_nm):.4f}/c{int(config)}.json"
+
+    def wall_bulk_path(self, label: str, which: str, config: int) -> str:
+        """Bulk-reference result of one configuration at the ``half`` or ``full`` slab length."""
+        if which not in ("half", "full"):
+            raise KeyError(f"which must be 'half' or 'full', got {which!r}")
+        return f"{self.root}/domain_walls/{label}/bulk/{which}/c{int(config)}.json"
+
+    @property
+    def walls_plan_table(self) -> str:
+        """Path of the plan's domain-walls table (:meth:`wall_records`, CSV)."""
+        return f"{self.root}/plan/domain_walls.csv"
+
+    def wall_records(self) -> list[dict]:
+        """One record per wall result: path, domain_wall, composition, lattice, direction, lead,
+        lattice_constant_angstrom, wall, lambda_nm, config, slab_layers, length_nm, soc and the
+        bulk-reference results of the same configuration (``bulk_half_path``, ``bulk_path``;
+        empty without ``bulk_reference``)."""
+        out = []
+        for dw in self.domain_walls:
+            for wall in dw.walls:
+                for lam in dw.lambda_nm:
+                    for c in range(dw.configurations):
+                        out.append({
+                            "path": self.wall_path(dw.label, wall, lam, c), "domain_wall": dw.label,
+                            "composition": composition_label(dict(dw.composition)), "lattice": dw.lattice,
+                            "direction": dw.direction, "lead": dw.lead,
+                            "lattice_constant_angstrom": dw.lattice_constant, "wall": wall, "lambda_nm": lam,
+                            "config": c, "slab_layers": dw.layers, "length_nm": dw.length_nm, "soc": dw.soc,
+                            "bulk_half_path": self.wall_bulk_path(dw.label, "half", c) if dw.bulk_reference else "",
+                            "bulk_path": self.wall_bulk_path(dw.label, "full", c) if dw.bulk_reference else ""})
+        return out
+
+    def wall_files(self) -> list[str]:
+        """Every wall JSON and bulk-reference JSON of the study."""
+        recs = self.wall_records()
+        bulk = [p for r in recs for p in (r["bulk_half_path"], r["bulk_path"]) if p]
+        return list(dict.fromkeys([r["path"] for r in recs] + bulk))
+
+    def wall_table_paths(self) -> list[str]:
+        """The domain-walls tables (aggregated and per configuration), CSV and parquet."""
+        if not self.domain_walls:
+            return []
+        return [f"{self.tables_dir}/{n}.{ext}" for n in ("domain_walls", "domain_walls_configs")
+                for ext in ("csv", "parquet")]
+
+    def wall_build_args(self, label: str, config: int) -> str:
+        """``tbmto build`` arguments of the structure of one configuration (nested half/full
+        lengths for the bulk reference)."""
+        dw = self.domain_wall(label)
+        half, full = dw.bulk_lengths
+        return " ".join([
+            f"--lattice {dw.lattice}", f"--direction {dw.direction}",
+            f"--supercell {dw.supercell[0]},{dw.supercell[1]}", f"--layers {full}",
+            f"--nested-lengths {half},{full}", f"--a {_fmt(dw.lattice_constant)}", f"--lead {dw.lead}",
+            f"--composition {_composition_arg(dw.composition)}", f"--seed {self.seed}",
+            f"--config {int(config)}", f"--system {dw.label}"])
+
+    def wall_args(self, label: str) -> str:
+        """``tbmto wall`` physics arguments of the study ``label`` (the rule adds kind and λ)."""
+        dw = self.domain_wall(label)
+        return " ".join([f"--kmesh {dw.kmesh[0]},{dw.kmesh[1]}", f"--kgrid {self.kgrid}",
+                         f"--linearisation {self.linearisation}", "--soc" if dw.soc else "--no-soc",
+                         f"--soc-form {self.soc_form}"])
+
+    def wall_bulk_args(self, label: str) -> str:
+        """``tbmto transport`` arguments of the bulk reference (m ∥ wire, damping, both lengths)."""
+        dw = self.domain_wall(label)
+        return " ".join(["--magnetization par", "--soc" if dw.soc else "--no-soc",
+                         f"--kmesh {dw.kmesh[0]},{dw.kmesh[1]}", f"--kgrid {self.kgrid}",
+                         f"--linearisation {self.linearisation}", f"--soc-form {self.soc_form}", "--damping",
+                         f"--lengths {','.join(map(str, dw.bulk_lengths))}"])
 
     def interface(self, label: str) -> InterfaceSpec:
         """The interface ``label`` (KeyError naming the known ones)."""
@@ -798,16 +986,18 @@ class StudyPlan:
         return out
 
     def write_tables(self, directory: str | os.PathLike = ".") -> list[Path]:
-        """Write :meth:`system_records`, :meth:`run_records` and :meth:`interface_records` as CSV
-        (atomically) to :attr:`systems_table`, :attr:`runs_table` and
-        :attr:`interfaces_plan_table` under ``directory``; returns the paths."""
+        """Write :meth:`system_records`, :meth:`run_records`, :meth:`interface_records` and
+        :meth:`wall_records` as CSV (atomically) to :attr:`systems_table`, :attr:`runs_table`,
+        :attr:`interfaces_plan_table` and :attr:`walls_plan_table` under ``directory``; returns
+        the paths."""
         import pandas as pd
 
         from tbmto.io import atomic_write
 
         out = []
         for records, rel in ((self.system_records(), self.systems_table), (self.run_records(), self.runs_table),
-                             (self.interface_records(), self.interfaces_plan_table)):
+                             (self.interface_records(), self.interfaces_plan_table),
+                             (self.wall_records(), self.walls_plan_table)):
             df = pd.DataFrame(records)
             path = Path(directory) / rel
             atomic_write(path, lambda tmp, df=df: df.to_csv(tmp, index=False))
@@ -843,8 +1033,10 @@ class StudyPlan:
         return names
 
     def figure_files(self) -> list[str]:
-        """Figures of the systems (:meth:`figure_names`) and of the interfaces (``gmix_d``)."""
-        names = self.figure_names() + (["gmix_d"] if self.interfaces else [])
+        """Figures of the systems (:meth:`figure_names`), of the interfaces (``gmix_d``) and of
+        the domain walls (``alpha_dw``, ``pbeta_dw``: seed Figs. 8 and 9)."""
+        names = (self.figure_names() + (["gmix_d"] if self.interfaces else [])
+                 + (["alpha_dw", "pbeta_dw"] if self.domain_walls else []))
         return [f"{self.figures_dir}/{n}.{ext}" for n in names for ext in ("png", "pdf")]
 
     # ---- per-rule command-line arguments (carry only what each rule depends on)
@@ -1026,6 +1218,21 @@ def expand_plan(config: Mapping) -> StudyPlan:
             kmesh=(int(itf["kmesh"][0]), int(itf["kmesh"][1])), configurations=int(itf["configurations"]),
             normal_potential=potential({itf["normal"]: 1.0}, lat, a),
             ferromagnet_potential=potential({itf["ferromagnet"]: 1.0}, lat, a)))
+    walls = []
+    for dw in cfg["domain_walls"]:
+        lat, comp = dw["lattice"], _wall_composition(dw)
+        a = (vegard_lattice_constant(comp, lat) if dw["lattice_constant"] == "vegard"
+             else float(dw["lattice_constant"]))
+        lead_el = dw.get("lead", lead)
+        layers = max(2, 2 * round(float(dw["length_nm"]) * 10.0 / layer_spacing(dw["direction"], a, lat) / 2))
+        walls.append(DomainWallSpec(
+            label=_wall_name(dw), composition=tuple(comp.items()), lattice=lat, direction=dw["direction"],
+            lead=lead_el, lattice_constant=a, walls=tuple(dw["walls"]),
+            lambda_nm=tuple(sorted(float(v) for v in dw["lambda_nm"])), layers=int(layers),
+            supercell=(int(dw["supercell"][0]), int(dw["supercell"][1])),
+            kmesh=(int(dw["kmesh"][0]), int(dw["kmesh"][1])), configurations=int(dw["configurations"]),
+            soc=bool(dw["soc"]), bulk_reference=bool(dw["bulk_reference"]),
+            potential=potential(comp, lat, a), lead_potential=potential({lead_el: 1.0}, lat, a)))
     labels = [s.label for s in systems]
     dup = sorted({lab for lab in labels if labels.count(lab) > 1})
     if dup:
@@ -1059,4 +1266,5 @@ def expand_plan(config: Mapping) -> StudyPlan:
         launcher=cfg["mpi"]["launcher"],
         config=cfg,
         interfaces=tuple(interfaces),
+        domain_walls=tuple(walls),
     )

@@ -231,18 +231,22 @@ def read_table(path: str | os.PathLike, name: str | None = None):
     """Read a table as a pandas DataFrame.
 
     ``read_table(dir, name)`` reads ``dir/name.parquet`` (preferred) or ``dir/name.csv``;
-    ``read_table(file)`` reads one ``.csv`` or ``.parquet`` file.
+    ``read_table(file)`` reads one ``.csv`` or ``.parquet`` file. A CSV ``direction`` column
+    is read as text (``"001"``, not the number 1).
     """
     import pandas as pd
+
+    def read_csv(p):
+        return pd.read_csv(p, dtype={"direction": str})
 
     if name is None:
         p = Path(path)
         if not p.is_file():
             raise FileNotFoundError(f"table not found: {p}")
-        return pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
+        return pd.read_parquet(p) if p.suffix == ".parquet" else read_csv(p)
     base = os.path.join(os.fspath(path), name)
     if os.path.isfile(base + ".parquet"):
         return pd.read_parquet(base + ".parquet")
     if os.path.isfile(base + ".csv"):
-        return pd.read_csv(base + ".csv")
+        return read_csv(base + ".csv")
     raise FileNotFoundError(f"table {name!r} not found in {path} (expected {name}.parquet or {name}.csv)")

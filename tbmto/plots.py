@@ -13,6 +13,10 @@ Figure kinds (:data:`FIGURES`), each a pure function of the tables returning a F
 ``alpha_delta``     α versus Δ/a for thermal scans (Fig. 6).
 ``gmix_d``          spin-mixing conductances versus the F thickness of an ``interfaces:`` study
                     (:data:`INTERFACE_FIGURES`, from the interfaces table).
+``alpha_dw``        effective Gilbert damping α_DW of each wall type versus λ_w, the bulk α of the
+                    same structures (m ∥ wire) dashed (seed Fig. 8; :data:`WALL_FIGURES`, from
+                    the domain-walls table).
+``pbeta_dw``        out-of-plane torque parameter Pβ of each wall type versus λ_w (seed Fig. 9).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import os
 import numpy as np
 import pandas as pd
 
-__all__ = ["FIGURES", "INTERFACE_FIGURES", "make_figure", "save_figure"]
+__all__ = ["FIGURES", "INTERFACE_FIGURES", "WALL_FIGURES", "make_figure", "save_figure"]
 
 _SOC_STYLE = {True: dict(ls="-", marker="o"), False: dict(ls="-.", marker="s", mfc="none")}
 _M_COLOR = {"par": "C0", "perp": "C3", "average": "C2"}
@@ -185,6 +189,51 @@ def gmix_d(interfaces: pd.DataFrame):
 
 INTERFACE_FIGURES = {"gmix_d": gmix_d}
 """Figure kind → function(interfaces table) → matplotlib Figure."""
+
+_WALL_STYLE = {"neel": ("o-", "Néel"), "rotated_neel": ("s--", "rotated Néel"), "bloch": ("^-.", "Bloch")}
+
+
+def _wall_figure(walls: pd.DataFrame, col: str, ylabel: str, bulk: bool):
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    names = list(dict.fromkeys(walls["domain_wall"]))
+    fig, axes = _grid(len(names))
+    for ax, name in zip(axes, names):
+        sub = walls[walls["domain_wall"] == name]
+        for wall, grp in sub.groupby("wall", sort=False):
+            fmt, label = _WALL_STYLE[wall]
+            ax.errorbar(grp["lambda_nm"], grp[col], yerr=grp[f"{col}_err"].fillna(0.0), fmt=fmt, ms=4,
+                        capsize=2, label=label)
+        if bulk and np.isfinite(sub["alpha_bulk"]).any():
+            ab = sub.groupby("wall")["alpha_bulk"].mean()
+            m, e = float(ab.mean()), float(sub["alpha_bulk_err"].max())
+            ax.axhline(m, color="k", ls="--", lw=0.9, label=r"bulk, $m \parallel$ wire")
+            if np.isfinite(e):
+                ax.axhspan(m - e, m + e, color="k", alpha=0.1, lw=0)
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel(r"wall width $\lambda_w$ (nm)")
+        ax.set_ylabel(ylabel)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def alpha_dw(walls: pd.DataFrame):
+    """Effective domain-wall Gilbert damping α_DW (Eq. 78) versus λ_w per wall type
+    (configuration means ± standard error), the bulk α of the same structures dashed (seed Fig. 8)."""
+    return _wall_figure(walls, "alpha_dw", r"Gilbert damping $\alpha_{DW}$", bulk=True)
+
+
+def pbeta_dw(walls: pd.DataFrame):
+    """Out-of-plane spin-torque parameter Pβ (Eq. 78) versus λ_w per wall type (seed Fig. 9)."""
+    return _wall_figure(walls, "p_beta", r"$P\beta$", bulk=False)
+
+
+WALL_FIGURES = {"alpha_dw": alpha_dw, "pbeta_dw": pbeta_dw}
+"""Figure kind → function(domain-walls table) → matplotlib Figure."""
 
 
 FIGURES = {

@@ -40,6 +40,20 @@ Tables (units in the column names; written as CSV and parquet by :func:`tbmto.io
     lattice_constant_angstrom, d_layers, intermixed_layers, config, then re_gmix_1e15,
     im_gmix_1e15, re_gmix_t_1e15, im_gmix_t_1e15 (left interface; ``..._right_1e15`` the right
     one), sharvin_n_1e15 (per spin), g_up_1e15, g_down_1e15 (10¹⁵ Ω⁻¹ m⁻²), n_k.
+``domain_walls_configs``
+    One row per (domain-wall study, wall, λ_w, configuration) (:func:`domain_walls_tables`): the
+    plan's columns (domain_wall, composition, lattice, direction, lead,
+    lattice_constant_angstrom, wall, lambda_nm, config, slab_layers, length_nm, soc), then
+    alpha_dw, p_beta, G_1e15 (10¹⁵ Ω⁻¹ m⁻²), dS_trace_per_nm2 (⟨Tr ∂S†/∂r_w ∂S/∂r_w⟩ per
+    lateral cell, nm⁻²), pumped_per_nm (2π × electrons pumped through the wall per nm),
+    friedel_per_nm (−dN/dr_w of the slab, electrons per nm), moment_muB, area_nm2, center_nm,
+    f_edge (sech of the distance from the wall centre to the slab ends over λ_w: how much of the
+    wall the slab cuts off), alpha_bulk (the same configuration with m ∥ wire, NaN without the
+    bulk reference), n_k, seconds.
+``domain_walls``
+    The configuration means per (domain_wall, wall, lambda_nm) with standard errors
+    (``_err``, std/√n, NaN for one configuration) of alpha_dw, p_beta, G_1e15,
+    dS_trace_per_nm2, pumped_per_nm, friedel_per_nm and alpha_bulk; n_configs, f_edge.
 ``potentials``
     One row per (system, species) from the self-consistent potential files
     (:func:`potentials_table`): the system's ``x_<El>`` columns and lattice, then role (slab or
@@ -71,6 +85,7 @@ __all__ = [
     "summary_table",
     "potentials_table",
     "interfaces_table",
+    "domain_walls_tables",
 ]
 
 _RUN_COLUMNS = ("L_layers", "config", "magnetization", "soc")
@@ -457,3 +472,69 @@ def interfaces_table(records: pd.DataFrame) -> pd.DataFrame:
     df = pd.DataFrame(rows)
     return df.sort_values(["interface", "d_layers", "config"], ignore_index=True)
 
+
+
+def _bulk_alpha(half: str, full: str, g: float) -> float:
+    """α of m ∥ wire from the uniform-rotation damping at two lengths of one configuration:
+    g ΔT̄ / (4π ΔM) with T̄ the mean of the two transverse components (the difference removes
+    both interfaces; a clean slab may give ΔT̄ < 0 from its length oscillations)."""
+    res = [read_transport(p)["result"] for p in (half, full)]
+    tbar = [0.5 * (r["damping_T"] + r.get("damping_T_yy", r["damping_T"])) for r in res]
+    dm = res[1]["moment_muB"] - res[0]["moment_muB"]
+    return alpha_from_slopes(tbar[1] - tbar[0], dm, np.zeros((2, 2)), g)[0] if dm > 0 else math.nan
+
+
+_WALL_MEANS = ("alpha_dw", "p_beta", "G_1e15", "dS_trace_per_nm2", "pumped_per_nm", "friedel_per_nm", "alpha_bulk")
+
+
+def domain_walls_tables(records: pd.DataFrame, g: float = 2.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``domain_walls`` table (configuration means) and the ``domain_walls_configs`` table.
+
+    Parameters
+    ----------
+    records : DataFrame
+        The plan's domain-walls table (``plan/domain_walls.csv``,
+        :meth:`tbmto.config.StudyPlan.wall_records`): ``path`` of each ``tbmto wall`` result,
+        the bulk-reference paths and the metadata.
+    g : float
+        g factor of α (seed Eq. 78).
+
+    Returns
+    -------
+    (means, per_config) : tuple of DataFrame
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        For a missing file or one that is not a ``tbmto-wall/1`` result.
+    """
+    from tbmto.walls import WallResult
+
+    rows, bulk = [], {}
+    for rec in records.to_dict("records"):
+        data = read_json(rec["path"], "domain-wall result")
+        if data.get("format") != "tbmto-wall/1":
+            raise ValueError(f"{rec['path']}: not a tbmto-wall/1 file (format={data.get('format')!r})")
+        res = WallResult(**data["result"])
+        if res.kind != rec["wall"] or abs(res.width_angstrom - 10.0 * float(rec["lambda_nm"])) > 1e-9:
+            raise ValueError(f"{rec['path']}: holds a {res.kind} wall of λ_w = {res.width_angstrom / 10:g} nm, "
+                             f"the plan says {rec['wall']} with {rec['lambda_nm']:g} nm")
+        key = (rec.get("bulk_half_path") or "", rec.get("bulk_path") or "")
+        if all(isinstance(p, str) and p for p in key) and key not in bulk:
+            bulk[key] = _bulk_alpha(*key, g)
+        half_length = 0.5 * res.slab_length_angstrom
+        meta = {k: v for k, v in rec.items() if k not in ("path", "bulk_half_path", "bulk_path")}
+        rows.append({**meta, **res.row(g), "f_edge": float(1.0 / np.cosh(half_length / res.width_angstrom)),
+                     "alpha_bulk": bulk.get(key, math.nan), "n_k": res.n_k, "seconds": res.seconds})
+    per = pd.DataFrame(rows).sort_values(["domain_wall", "wall", "lambda_nm", "config"], ignore_index=True)
+    keys = ["domain_wall", "wall", "lambda_nm"]
+    first = per.groupby(keys, sort=False).first().reset_index()
+    grp = per.groupby(keys, sort=False)
+    out = first[[c for c in first.columns if c not in _WALL_MEANS + ("config", "n_k", "seconds", "center_nm")]]
+    out = out.drop(columns=["moment_muB", "area_nm2"], errors="ignore")
+    mean, std, n = grp[list(_WALL_MEANS)].mean(), grp[list(_WALL_MEANS)].std(ddof=1), grp.size()
+    for c in _WALL_MEANS:
+        out[c] = mean[c].to_numpy()
+        out[f"{c}_err"] = (std[c] / np.sqrt(n)).to_numpy()
+    out["n_configs"] = n.to_numpy()
+    return out, per

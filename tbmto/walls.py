@@ -148,8 +148,7 @@ class WallResult:
         return {"alpha_dw": self.alpha(g), "p_beta": self.p_beta,
                 "G_1e15": float(conductance_per_area(self.G_e2h, self.area_nm2)),
                 "dS_trace_per_nm2": self.dS_trace * 100.0, "pumped_per_nm": self.pumped * 10.0,
-                "friedel_per_nm": self.friedel * 10.0, "moment_muB": self.moment_muB,
-                "slab_length_nm": self.slab_length_angstrom / 10.0, "area_nm2": self.area_nm2,
+                "friedel_per_nm": self.friedel * 10.0, "moment_muB": self.moment_muB, "area_nm2": self.area_nm2,
                 "center_nm": self.center_angstrom / 10.0}
 
     def to_dict(self) -> dict:

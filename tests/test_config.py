@@ -46,7 +46,7 @@ def test_base_config_valid_and_defaults_filled():
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_shipped_configs_validate(path):
     plan = expand_plan(load_config(path))
-    assert len(plan.systems) + len(plan.interfaces) >= 1
+    assert len(plan.systems) + len(plan.interfaces) + len(plan.domain_walls) >= 1
     assert len(plan.lengths) >= 3
     n_runs = len(plan.magnetizations) * len(plan.soc)
     if {"par", "perp"} <= set(plan.magnetizations) and False in plan.soc:
@@ -312,6 +312,48 @@ def test_plan_interfaces_study():
     assert plan.mixing_args("CuCo111").startswith("--kmesh 16,16")
     assert [f.rsplit("/", 1)[1] for f in plan.figure_files()] == ["gmix_d.png", "gmix_d.pdf"]
     assert plan.interface_table_paths() == ["results/i/tables/interfaces.csv", "results/i/tables/interfaces.parquet"]
+
+
+def test_plan_domain_walls_study():
+    cfg = {"study": "w", "domain_walls": [
+        {"elements": ["Ni", "Fe"], "x": 0.2, "lambda_nm": [2, 1], "length_nm": 5.0, "configurations": 2},
+        {"name": "Co-wall", "elements": ["Co"], "walls": ["bloch"], "lambda_nm": [1], "length_nm": 3,
+         "lattice_constant": 3.6, "bulk_reference": False, "soc": False}]}
+    plan = expand_plan(cfg)
+    py, co = plan.domain_walls
+    assert py.label == "Ni0.8Fe0.2" and py.walls == ("neel", "rotated_neel", "bloch") and py.lambda_nm == (1.0, 2.0)
+    assert py.layers % 2 == 0 and abs(py.length_nm - 5.0) < 0.2 and py.bulk_lengths == (py.layers // 2, py.layers)
+    assert py.lattice_constant == pytest.approx(0.8 * 3.524 + 0.2 * 3.5961, abs=0.02)
+    recs = plan.wall_records()
+    assert len(recs) == 3 * 2 * 2 + 1
+    assert recs[0]["path"] == "results/w/domain_walls/Ni0.8Fe0.2/neel/l1.0000/c0.json"
+    assert recs[0]["bulk_path"] == "results/w/domain_walls/Ni0.8Fe0.2/bulk/full/c0.json"
+    assert recs[-1]["bulk_path"] == "" and recs[-1]["soc"] is False
+    assert "--nested-lengths" in plan.wall_build_args("Ni0.8Fe0.2", 1) and "--config 1" in plan.wall_build_args(
+        "Ni0.8Fe0.2", 1)
+    assert "--no-soc" in plan.wall_args("Co-wall") and f"--lengths {py.layers // 2},{py.layers}" in plan.wall_bulk_args(
+        "Ni0.8Fe0.2")
+    assert {"Ni0.8Fe0.2_fcc_a%.4f" % py.lattice_constant, "Co_fcc_a3.6000", "Cu_fcc_a3.6000"} <= set(plan.potentials())
+    assert plan.wall_table_paths()[0] == "results/w/tables/domain_walls.csv"
+    assert "results/w/figures/alpha_dw.png" in plan.figure_files()
+    assert not plan.systems and plan.table_paths() == []
+
+
+@pytest.mark.parametrize("dw, key, fragment", [
+    ({"elements": ["Ni", "Fe"], "lambda_nm": [1], "length_nm": 5}, "domain_walls[0].x", "is missing"),
+    ({"elements": ["Ni"], "x": 0.2, "lambda_nm": [1], "length_nm": 5}, "domain_walls[0].x", "needs two elements"),
+    ({"elements": ["Xx"], "lambda_nm": [1], "length_nm": 5}, "domain_walls[0].elements[0]", "not a known element"),
+    ({"elements": ["Ni"], "lambda_nm": [0], "length_nm": 5}, "domain_walls[0].lambda_nm[0]", "> 0"),
+    ({"elements": ["Ni"], "lambda_nm": [1], "length_nm": 5, "walls": ["vortex"]}, "domain_walls[0].walls[0]",
+     "neel"),
+    ({"elements": ["Ni"], "lambda_nm": [1], "length_nm": 5, "direction": "110"}, "domain_walls[0].direction",
+     "allowed: '001', '111'"),
+    ({"elements": ["Ni"], "lambda_nm": [1]}, "domain_walls[0].length_nm", "missing required key"),
+])
+def test_bad_domain_walls_rejected(dw, key, fragment):
+    with pytest.raises(ConfigError) as exc:
+        validate_config({"study": "w", "domain_walls": [dw]})
+    assert key in str(exc.value) and fragment in str(exc.value), str(exc.value)
 
 
 @pytest.mark.parametrize("itf, key, fragment", [

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 SNAKEFILE = snakefile_path()  # the packaged workflow, as `tbmto run` runs it
 ROOT_SNAKEFILE = REPO / "Snakefile"  # the checkout's entry point: includes the packaged one
 CONFIGS = ["default", "tiny", "tiny_feco", "nife_alloys", "ni_thermal", "feco_bcc", "nico", "fe_thermal",
-           "interfaces"]
+           "interfaces", "domain_walls"]
 
 
 def snakemake(workdir: Path, *args: str, configfile: Path | None = None, timeout: int = 600,
@@ -69,6 +69,13 @@ def expected_jobs(plan) -> dict[str, int]:
     if plan.interfaces:
         n = len(plan.interface_files())
         jobs.update({"interface_structure": n, "mixing": n, "interfaces_table": 1, "interfaces_figure": 1})
+    if plan.domain_walls:
+        recs = plan.wall_records()
+        configs = {(r["domain_wall"], r["config"]) for r in recs}
+        bulk = {(r["domain_wall"], r["config"]) for r in recs if r["bulk_path"]}
+        jobs.update({"wall_structure": len(configs), "wall": len(recs), "walls_table": 1, "walls_figure": 2})
+        if bulk:
+            jobs["wall_bulk"] = len(bulk)
     return jobs
 
 

@@ -10,9 +10,11 @@ rule plan:
         systems=PLAN.systems_table,
         runs=PLAN.runs_table,
         interfaces=PLAN.interfaces_plan_table,
+        walls=PLAN.walls_plan_table,
     params:
         systems=PLAN.system_records(),
         runs=PLAN.run_records(),
         interfaces=PLAN.interface_records(),
+        walls=PLAN.wall_records(),
     run:
         PLAN.write_tables()
