@@ -341,15 +341,18 @@ def _cmd_plan(args) -> int:
 
 def _cmd_fit(args) -> int:
     from tbmto.io import read_table, write_table
-    from tbmto.tables import fit_table, potentials_table, summary_table, transport_table
+    from tbmto.tables import fit_table, potentials_table, pumping_table, summary_table, transport_table
 
     transport = transport_table(read_table(args.runs))
     fits = fit_table(transport, args.method, args.g_factor, args.damping_from)
-    summary = summary_table(transport, args.method, args.g_factor, args.damping_from)
+    pumping = None if args.pumping is None else pumping_table(read_table(args.pumping))
+    summary = summary_table(transport, args.method, args.g_factor, args.damping_from, pumping=pumping)
     out = Path(args.out_dir)
     write_table(transport, out / "transport")
     write_table(fits, out / "fits")
     write_table(summary, out / "summary")
+    if pumping is not None:
+        write_table(pumping, out / "pumping")
     if args.systems_table is not None:
         write_table(potentials_table(read_table(args.systems_table), args.linearisation), out / "potentials")
     cols = [c for c in ("system", "soc", "rho_par_uohm_cm", "rho_perp_uohm_cm", "rho_avg_uohm_cm", "amr", "alpha")
@@ -566,6 +569,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--g-factor", dest="g_factor", type=_positive_float, default=2.0, help="g factor (default 2)")
     f.add_argument("--damping-from", dest="damping_from", default="par", choices=["par", "perp", "average"],
                    help="magnetisation runs used for alpha (default par)")
+    f.add_argument("--pumping", default=None, metavar="PLAN_PUMPING_CSV",
+                   help="the plan's pumping table (plan/pumping.csv): mixing results of the longest slabs → the "
+                   "pumping table and the spin-pumping prediction of the interface damping in the summary")
     f.add_argument("--out-dir", required=True, help="directory for transport/fits/summary(/potentials) .csv and .parquet")
 
     from tbmto.plots import FIGURES, INTERFACE_FIGURES, WALL_FIGURES

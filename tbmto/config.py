@@ -916,14 +916,12 @@ class StudyPlan:
         return f"{self.root}/plan/runs.csv"
 
     def table_paths(self) -> list[str]:
-        """transport/fits/summary/potentials tables (when the study has systems), CSV and parquet."""
+        """transport/fits/summary/potentials tables (when the study has systems; and the pumping
+        table with :attr:`spin_pumping`), CSV and parquet."""
         if not self.systems:
             return []
-        return [
-            f"{self.tables_dir}/{name}.{ext}"
-            for name in ("transport", "fits", "summary", "potentials")
-            for ext in ("csv", "parquet")
-        ]
+        names = ("transport", "fits", "summary", "potentials") + (("pumping",) if self.spin_pumping else ())
+        return [f"{self.tables_dir}/{name}.{ext}" for name in names for ext in ("csv", "parquet")]
 
     def interface_table_paths(self) -> list[str]:
         """The interfaces table (when the study has interfaces), CSV and parquet."""
@@ -943,6 +941,37 @@ class StudyPlan:
 
     def transport_files(self) -> list[str]:
         return [r["path"] for r in self.run_records()]
+
+    # ---- spin-pumping prediction of the interface damping (fit.spin_pumping)
+    @property
+    def spin_pumping(self) -> bool:
+        """Whether the mixing conductances of the systems' longest slabs are computed (with damping)."""
+        return bool(self.damping and self.fit.get("spin_pumping", True) and self.systems)
+
+    @property
+    def pumping_plan_table(self) -> str:
+        """Path of the plan's spin-pumping table (:meth:`pumping_records`, CSV)."""
+        return f"{self.root}/plan/pumping.csv"
+
+    def pumping_path(self, system: str, config: int) -> str:
+        return f"{self.root}/pumping/{system}/c{int(config)}.json"
+
+    def pumping_records(self) -> list[dict]:
+        """One record per mixing-conductance result of a system's longest slab: path, system,
+        config, structure, L_layers (empty without :attr:`spin_pumping`)."""
+        if not self.spin_pumping:
+            return []
+        L = self.lengths[-1]
+        return [{"path": self.pumping_path(s.label, c), "system": s.label, "config": int(c),
+                 "structure": self.structure_path(s.label, L, c), "L_layers": int(L)}
+                for s in self.systems for c in range(self.configurations)]
+
+    def pumping_files(self) -> list[str]:
+        return [r["path"] for r in self.pumping_records()]
+
+    def pumping_args(self) -> str:
+        """``tbmto mixing`` arguments of the spin-pumping jobs (the transport k mesh and settings)."""
+        return f"--kmesh {self.kmesh[0]},{self.kmesh[1]} --kgrid {self.kgrid} --linearisation {self.linearisation}"
 
     # ---- the plan's tables
     def system_records(self) -> list[dict]:
@@ -986,10 +1015,11 @@ class StudyPlan:
         return out
 
     def write_tables(self, directory: str | os.PathLike = ".") -> list[Path]:
-        """Write :meth:`system_records`, :meth:`run_records`, :meth:`interface_records` and
-        :meth:`wall_records` as CSV (atomically) to :attr:`systems_table`, :attr:`runs_table`,
-        :attr:`interfaces_plan_table` and :attr:`walls_plan_table` under ``directory``; returns
-        the paths."""
+        """Write :meth:`system_records`, :meth:`run_records`, :meth:`interface_records`,
+        :meth:`wall_records` and :meth:`pumping_records` as CSV (atomically) to
+        :attr:`systems_table`, :attr:`runs_table`, :attr:`interfaces_plan_table`,
+        :attr:`walls_plan_table` and :attr:`pumping_plan_table` under ``directory``; returns the
+        paths."""
         import pandas as pd
 
         from tbmto.io import atomic_write
@@ -997,7 +1027,8 @@ class StudyPlan:
         out = []
         for records, rel in ((self.system_records(), self.systems_table), (self.run_records(), self.runs_table),
                              (self.interface_records(), self.interfaces_plan_table),
-                             (self.wall_records(), self.walls_plan_table)):
+                             (self.wall_records(), self.walls_plan_table),
+                             (self.pumping_records(), self.pumping_plan_table)):
             df = pd.DataFrame(records)
             path = Path(directory) / rel
             atomic_write(path, lambda tmp, df=df: df.to_csv(tmp, index=False))

@@ -211,6 +211,7 @@ def _wall_figure(walls: pd.DataFrame, col: str, ylabel: str, bulk: bool):
             if np.isfinite(e):
                 ax.axhspan(m - e, m + e, color="k", alpha=0.1, lw=0)
         ax.set_xscale("log")
+        ax.set_xticks(sorted(sub["lambda_nm"].unique()))
         ax.xaxis.set_major_formatter(ScalarFormatter())
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_title(name, fontsize=9)

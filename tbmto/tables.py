@@ -33,7 +33,11 @@ Tables (units in the column names; written as CSV and parquet by :func:`tbmto.io
     (A/2)(1/G_Sh,L + 1/G_Sh,R) of the leads), AR_if2_par_ohm_m2, AR_if2_perp_ohm_m2 (2AR_if = the
     intercept minus the Sharvin term, the resistance of the two interfaces; with ``_err``),
     damping_interface_T (with ``_err``), dT_dL_per_layer,
-    dM_dL_muB_per_layer, alpha_source.
+    dM_dL_muB_per_layer, alpha_source, and the spin-pumping prediction of the interface damping
+    (:func:`pumping_table`): damping_interface_T_pumping (Σ_sides Re g↑↓ of the longest slab
+    without SOC, e²/h per lateral cell, the units of damping_interface_T) and
+    damping_interface_T_pumping_sharvin (with the Sharvin-corrected g̃↑↓), each with ``_err``
+    (NaN without ``fit.spin_pumping``).
 ``interfaces``
     One row per (interface, F thickness d, configuration) of an ``interfaces:`` study
     (:func:`interfaces_table`): interface, normal, ferromagnet, lattice, direction,
@@ -86,6 +90,8 @@ __all__ = [
     "potentials_table",
     "interfaces_table",
     "domain_walls_tables",
+    "pumping_table",
+    "sharvin_corrected_mixing",
 ]
 
 _RUN_COLUMNS = ("L_layers", "config", "magnetization", "soc")
@@ -428,7 +434,8 @@ def fit_table(transport: pd.DataFrame, method: str = "spread", g: float = 2.0, d
     return _fit_all(transport, method, g, damping_from)[0]
 
 
-def summary_table(transport: pd.DataFrame, method: str = "spread", g: float = 2.0, damping_from: str = "par") -> pd.DataFrame:
+def summary_table(transport: pd.DataFrame, method: str = "spread", g: float = 2.0, damping_from: str = "par",
+                  pumping: pd.DataFrame | None = None) -> pd.DataFrame:
     """The ``summary`` table (ρ∥, ρ⊥, ρ̄, AMR, α with errors and intercepts) from ``transport``.
 
     Parameters
@@ -441,8 +448,68 @@ def summary_table(transport: pd.DataFrame, method: str = "spread", g: float = 2.
         g factor in α = g (dT/dL) / (4π dM/dL).
     damping_from : {"par", "perp", "average"}
         Magnetisation runs used for α.
+    pumping : DataFrame, optional
+        :func:`pumping_table` of the systems' longest slabs: adds the spin-pumping prediction of
+        the interface damping (NaN columns without).
     """
-    return _fit_all(transport, method, g, damping_from)[1]
+    summary = _fit_all(transport, method, g, damping_from)[1]
+    cols = ["damping_interface_T_pumping", "damping_interface_T_pumping_err",
+            "damping_interface_T_pumping_sharvin", "damping_interface_T_pumping_sharvin_err"]
+    if pumping is None or pumping.empty:
+        return summary.assign(**{c: math.nan for c in cols})
+    grp = pumping.groupby("system")
+    n = grp.size()
+    agg = pd.DataFrame({"system": n.index})
+    for src, dst in (("T_pumping", cols[0]), ("T_pumping_sharvin", cols[2])):
+        agg[dst] = grp[src].mean().to_numpy()
+        agg[f"{dst}_err"] = (grp[src].std(ddof=1) / np.sqrt(n)).to_numpy()
+    return summary.merge(agg, on="system", how="left")
+
+
+def sharvin_corrected_mixing(g_mix: complex, n_sharvin: float) -> complex:
+    """Mixing conductance of an interface to a diffuse normal metal, from the ballistic
+    (Landauer–Büttiker) g↑↓ between ideal leads: 1/g̃↑↓ = 1/g↑↓ − 1/(2 N), N the Sharvin
+    conductance per spin of the normal metal (all in e²/h per lateral cell; Bauer, Tserkovnyak,
+    Huertas-Hernando & Brataas, PRB 67, 094421 (2003); Liu et al., PRL 113, 207202 (2014))."""
+    if not n_sharvin > 0:
+        raise ValueError(f"the Sharvin conductance must be positive, got {n_sharvin!r}")
+    return 1.0 / (1.0 / complex(g_mix) - 1.0 / (2.0 * float(n_sharvin)))
+
+
+def pumping_table(records: pd.DataFrame) -> pd.DataFrame:
+    """Spin-pumping prediction of the interface damping per (system, configuration).
+
+    Without SOC the dissipation of a rigid rotation of the slab moments is exactly
+    T = Σ_sides Re(g↑↓ − g↑↓_t) (seed Eq. 69 with Eq. 79; :mod:`tbmto.mixing`); for a slab much
+    thicker than the transverse spin-coherence length g↑↓_t → 0 and the interface part of T(L),
+    the intercept ``damping_interface_T`` of the fit, is predicted as
+    ``T_pumping`` = Re g↑↓_L + Re g↑↓_R (e²/h per lateral cell, the units of T; seed Eq. 70:
+    α′ = g T_if / (4π M)). ``T_pumping_sharvin`` uses the Sharvin-corrected g̃↑↓
+    (:func:`sharvin_corrected_mixing`) of a diffuse normal metal instead — what an FMR
+    experiment on a film between thick diffuse Cu layers sees. Columns: system, config,
+    L_layers, re_gmix_left_e2h, re_gmix_right_e2h, re_gmix_t_left_e2h, re_gmix_t_right_e2h,
+    n_sharvin_left, n_sharvin_right (per spin), T_pumping, T_pumping_sharvin.
+
+    Parameters
+    ----------
+    records : DataFrame
+        The plan's pumping table (``plan/pumping.csv``): path, system, config, L_layers.
+    """
+    rows = []
+    for rec in records.to_dict("records"):
+        data = read_json(rec["path"], "mixing result")
+        if data.get("format") != "tbmto-mixing/1":
+            raise ValueError(f"{rec['path']}: not a tbmto-mixing/1 file (format={data.get('format')!r})")
+        r = data["result"]
+        gl, gr = complex(*r["g_mix_left"]), complex(*r["g_mix_right"])
+        gtl, gtr = complex(*r["g_mix_t_left"]), complex(*r["g_mix_t_right"])
+        rows.append({"system": rec["system"], "config": int(rec["config"]), "L_layers": int(rec["L_layers"]),
+                     "re_gmix_left_e2h": gl.real, "re_gmix_right_e2h": gr.real, "re_gmix_t_left_e2h": gtl.real,
+                     "re_gmix_t_right_e2h": gtr.real, "n_sharvin_left": r["n_left"], "n_sharvin_right": r["n_right"],
+                     "T_pumping": gl.real + gr.real,
+                     "T_pumping_sharvin": (sharvin_corrected_mixing(gl, r["n_left"]).real
+                                           + sharvin_corrected_mixing(gr, r["n_right"]).real)})
+    return pd.DataFrame(rows)
 
 
 def interfaces_table(records: pd.DataFrame) -> pd.DataFrame:

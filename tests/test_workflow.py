@@ -66,6 +66,8 @@ def expected_jobs(plan) -> dict[str, int]:
             "fit": 1,
             "figure": len(plan.figure_names()),
         })
+        if plan.spin_pumping:
+            jobs["pumping"] = len(plan.pumping_files())
     if plan.interfaces:
         n = len(plan.interface_files())
         jobs.update({"interface_structure": n, "mixing": n, "interfaces_table": 1, "interfaces_figure": 1})
@@ -160,6 +162,10 @@ def test_tiny_run_produces_tables_and_figures(tiny_run):
     for col in ("rho_par_uohm_cm", "rho_perp_uohm_cm", "rho_avg_uohm_cm", "amr", "alpha"):
         assert col in summary and col + "_err" in summary
     assert summary["rho_avg_uohm_cm"].notna().all()
+    # spin-pumping prediction of the interface damping: Σ Re g↑↓ ≈ 2 × the Cu Sharvin count (1 per spin)
+    assert summary["damping_interface_T_pumping"].between(1.5, 2.5).all()
+    assert (summary["damping_interface_T_pumping_sharvin"] > summary["damping_interface_T_pumping"]).all()
+    assert len(pd.read_csv(root / "tables" / "pumping.csv")) == len(plan.systems) * plan.configurations
     # one log per job, no temporary leftovers
     assert len(list((root / "logs" / "transport").rglob("*.log"))) == expected_jobs(plan)["transport"]
     assert tr["nested"].all() and np.isfinite(tr["damping_T_yy"]).all() and np.isfinite(tr["damping_T_xy"]).all()

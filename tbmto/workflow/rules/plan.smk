@@ -11,10 +11,12 @@ rule plan:
         runs=PLAN.runs_table,
         interfaces=PLAN.interfaces_plan_table,
         walls=PLAN.walls_plan_table,
+        pumping=PLAN.pumping_plan_table,
     params:
         systems=PLAN.system_records(),
         runs=PLAN.run_records(),
         interfaces=PLAN.interface_records(),
         walls=PLAN.wall_records(),
+        pumping=PLAN.pumping_records(),
     run:
         PLAN.write_tables()
