@@ -263,7 +263,7 @@ def _cmd_transport(args, parser) -> int:
 
 def _cmd_mixing(args) -> int:
     from tbmto import potentials, structure
-    from tbmto.io import read_structure, to_jsonable, write_json
+    from tbmto.io import read_structure
     from tbmto.mixing import compute_mixing
 
     comm, rank, size = _mpi_world()
@@ -277,20 +277,28 @@ def _cmd_mixing(args) -> int:
         raise PhysicsError(f"mixing conductance of {args.structure}: {exc}") from exc
     if rank != 0:
         return 0
-    write_json({"format": "tbmto-mixing/1", "structure_info": to_jsonable(dict(atoms.info)),
+    _write_result("tbmto-mixing/1", atoms, args, {}, {"result": {**res.to_dict(), **res.per_area()}}, size, t0)
+    return 0
+
+
+def _write_result(fmt: str, atoms, args, inputs: dict, body: dict, size: int, t0: float) -> None:
+    """Write a one-structure result JSON (``mixing``, ``wall``) atomically to ``args.out``: format,
+    structure_info, inputs (structure, potentials, kmesh, kgrid, linearisation + ``inputs``),
+    ``body`` and provenance."""
+    from tbmto.io import to_jsonable, write_json
+
+    write_json({"format": fmt, "structure_info": to_jsonable(dict(atoms.info)),
                 "inputs": {"structure": os.fspath(args.structure),
-                           "potentials": [os.fspath(p) for p in args.potentials],
-                           "kmesh": list(args.kmesh), "kgrid": args.kgrid,
-                           "linearisation": args.linearisation},
-                "result": {**res.to_dict(), **res.per_area()},
+                           "potentials": [os.fspath(p) for p in args.potentials], "kmesh": list(args.kmesh),
+                           "kgrid": args.kgrid, "linearisation": args.linearisation, **inputs},
+                **body,
                 "provenance": {"tbmto_version": __version__, "mpi_ranks": size,
                                "wall_seconds": time.perf_counter() - t0}}, args.out)
-    return 0
 
 
 def _cmd_wall(args) -> int:
     from tbmto import potentials
-    from tbmto.io import read_structure, to_jsonable, write_json
+    from tbmto.io import read_structure
     from tbmto.walls import compute_wall
 
     comm, rank, size = _mpi_world()
@@ -306,15 +314,10 @@ def _cmd_wall(args) -> int:
         raise PhysicsError(f"{args.kind} wall (λ_w = {args.lambda_nm:g} nm) in {args.structure}: {exc}") from exc
     if rank != 0:
         return 0
-    write_json({"format": "tbmto-wall/1", "structure_info": to_jsonable(dict(atoms.info)),
-                "inputs": {"structure": os.fspath(args.structure),
-                           "potentials": [os.fspath(p) for p in args.potentials], "kind": args.kind,
-                           "lambda_nm": args.lambda_nm, "center_nm": args.center_nm, "kmesh": list(args.kmesh),
-                           "kgrid": args.kgrid, "linearisation": args.linearisation, "soc": bool(args.soc),
-                           "soc_form": args.soc_form},
-                "result": res.to_dict(), "summary": res.row(),
-                "provenance": {"tbmto_version": __version__, "mpi_ranks": size,
-                               "wall_seconds": time.perf_counter() - t0}}, args.out)
+    _write_result("tbmto-wall/1", atoms, args,
+                  {"kind": args.kind, "lambda_nm": args.lambda_nm, "center_nm": args.center_nm,
+                   "soc": bool(args.soc), "soc_form": args.soc_form},
+                  {"result": res.to_dict(), "summary": res.row()}, size, t0)
     return 0
 
 

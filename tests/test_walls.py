@@ -139,3 +139,46 @@ def test_bad_input(pot_mag):
         compute_wall(atoms, pot_mag, "neel", 0.0, progress=False)
     with pytest.raises(ValueError, match="center must be a finite"):
         wall_rotation(atoms, "neel", float("nan"), 4.0)
+
+
+def test_wall_command_line_and_table(tmp_path, spin_split_cu, pot_mag):
+    """`tbmto wall` writes the WallResult of compute_wall; `tbmto walls` turns plan records into
+    the domain-walls tables (means, per configuration) and `tbmto plot` draws seed Figs. 8–9."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    from tbmto.cli import main
+    from tbmto.io import write_structure
+
+    cu = Path(__file__).parent / "data" / "cu_rslmto.json"
+    mag = tmp_path / "magnet.json"
+    mag.write_text(json.dumps(spin_split_cu(json.loads(cu.read_text()))))
+    atoms = _stack(8)
+    write_structure(atoms, tmp_path / "s.extxyz")
+    common = ["--structure", str(tmp_path / "s.extxyz"), "--potentials", str(cu), str(mag), "--kmesh", "2",
+              "--soc-form", "orthogonal", "--linearisation", "band_centre", "--no-progress"]
+    rows = []
+    for c, lam in enumerate((0.3, 0.6)):
+        out = tmp_path / f"w{c}.json"
+        assert main(["wall", *common, "--kind", "bloch", "--lambda-nm", str(lam), "--out", str(out)]) == 0
+        rows.append({"path": str(out), "domain_wall": "t", "wall": "bloch", "lambda_nm": lam, "config": 0,
+                     "bulk_half_path": "", "bulk_path": ""})
+    data = json.loads((tmp_path / "w0.json").read_text())
+    ref = compute_wall(atoms, pot_mag, "bloch", 3.0, kmesh=(2, 2), soc=True, soc_form="orthogonal", progress=False)
+    assert data["format"] == "tbmto-wall/1" and data["inputs"]["kind"] == "bloch"
+    assert data["summary"]["alpha_dw"] == pytest.approx(ref.alpha(), rel=1e-10)
+    assert data["summary"]["p_beta"] == pytest.approx(ref.p_beta, rel=1e-8, abs=1e-12)
+    pd.DataFrame(rows).to_csv(tmp_path / "records.csv", index=False)
+    assert main(["walls", "--records", str(tmp_path / "records.csv"), "--out-dir", str(tmp_path / "tables")]) == 0
+    tab = pd.read_csv(tmp_path / "tables" / "domain_walls.csv")
+    assert tab["lambda_nm"].tolist() == [0.3, 0.6] and tab["alpha_dw_err"].isna().all()
+    assert tab["alpha_dw"].iloc[0] == pytest.approx(ref.alpha(), rel=1e-10) and tab["alpha_bulk"].isna().all()
+    for fig in ("alpha_dw", "pbeta_dw"):
+        assert main(["plot", fig, "--tables-dir", str(tmp_path / "tables"), "--out", str(tmp_path / fig)]) == 0
+        assert (tmp_path / f"{fig}.png").stat().st_size > 1000
+    # a file that disagrees with its plan row is an error
+    rows[0]["lambda_nm"] = 0.4
+    pd.DataFrame(rows).to_csv(tmp_path / "records.csv", index=False)
+    assert main(["walls", "--records", str(tmp_path / "records.csv"), "--out-dir", str(tmp_path / "t2")]) == 2
