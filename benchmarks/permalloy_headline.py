@@ -1,0 +1,89 @@
+"""Add or replace one row of the permalloy headline table from a study's tables.
+
+``results/validation/permalloy_headline.csv`` holds one row per published permalloy setting:
+label, direction, supercell, kmesh, lengths_nm, configurations, linearisation, soc_form,
+alloy_model, ρ∥, ρ⊥, ρ̄, AMR, α (each with ``_err``) and core_hours (the transport jobs' CPU
+time: with nested lengths one sweep per (configuration, magnetisation), whose seconds every
+length row repeats, so the longest row's time is counted once). Rows written before a column
+existed get it from ``--fill`` (e.g. ``alloy_model=supercell``: CPA potentials are the default
+since 2026-12-02).
+
+Usage::
+
+    python benchmarks/permalloy_headline.py TABLES_DIR --label LABEL --alloy-model cpa \\
+        [--system SYSTEM] [--fill alloy_model=supercell]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+import numpy as np
+import pandas as pd
+
+from tbmto.io import atomic_write, read_table
+
+HEADLINE = os.path.join("results", "validation", "permalloy_headline.csv")
+QUANTITIES = ("rho_par_uohm_cm", "rho_perp_uohm_cm", "rho_avg_uohm_cm", "amr", "alpha")
+COLUMNS = (["label", "direction", "supercell", "kmesh", "lengths_nm", "configurations", "linearisation",
+            "soc_form", "alloy_model"] + [f"{q}{e}" for q in QUANTITIES for e in ("", "_err")] + ["core_hours"])
+
+
+def core_hours(transport: pd.DataFrame) -> float:
+    """CPU hours of the transport jobs behind ``transport`` (one sweep per nested group)."""
+    keys = ["system", "config", "magnetization", "soc"]
+    if "nested" in transport and transport["nested"].eq(True).all():
+        return float(transport.groupby(keys)["seconds"].max().sum()) / 3600.0
+    return float(transport["seconds"].sum()) / 3600.0
+
+
+def headline_row(tables: str, label: str, alloy_model: str, supercell: str, kmesh: str,
+                 system: str | None = None) -> dict:
+    """The headline row of the SOC summary of ``system`` (default: the only system)."""
+    tr, summ = read_table(tables, "transport"), read_table(tables, "summary")
+    systems = sorted(set(summ["system"]))
+    system = system or (systems[0] if len(systems) == 1 else None)
+    if system not in systems:
+        raise SystemExit(f"give --system, one of {systems}")
+    tr = tr[(tr["system"] == system) & tr["soc"]]
+    s = summ[(summ["system"] == system) & summ["soc"]].iloc[0]
+    lengths = np.sort(tr["L_nm"].unique())
+    row = {"label": label, "direction": str(tr["direction"].iloc[0]), "supercell": supercell, "kmesh": kmesh,
+           "lengths_nm": f"{lengths[0]:.1f}-{lengths[-1]:.1f}", "configurations": int(tr["config"].nunique()),
+           "linearisation": tr["linearisation"].iloc[0], "soc_form": tr["soc_form"].iloc[0],
+           "alloy_model": alloy_model, "core_hours": core_hours(tr)}
+    row.update({f"{q}{e}": float(s[f"{q}{e}"]) for q in QUANTITIES for e in ("", "_err")})
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("tables", help="the study's tables directory (transport, summary)")
+    ap.add_argument("--label", required=True)
+    ap.add_argument("--alloy-model", required=True, choices=["cpa", "supercell"])
+    ap.add_argument("--supercell", default="2x2")
+    ap.add_argument("--kmesh", default="6x6")
+    ap.add_argument("--system", default=None)
+    ap.add_argument("--fill", action="append", default=[], metavar="COLUMN=VALUE",
+                    help="value of a column for existing rows that lack it")
+    ap.add_argument("--core-hours-from", action="append", default=[], metavar="LABEL=TRANSPORT_CSV",
+                    help="core_hours of an existing row from its published transport table")
+    args = ap.parse_args()
+    old = pd.read_csv(HEADLINE, dtype={"direction": str}) if os.path.exists(HEADLINE) else pd.DataFrame()
+    for item in args.fill:
+        col, val = item.split("=", 1)
+        if col not in old:
+            old[col] = val
+    for item in args.core_hours_from:
+        label, path = item.split("=", 1)
+        tr = pd.read_csv(path, dtype={"direction": str})
+        old.loc[old["label"] == label, "core_hours"] = core_hours(tr[tr["soc"]])
+    row = headline_row(args.tables, args.label, args.alloy_model, args.supercell, args.kmesh, args.system)
+    rows = [r for r in old.to_dict("records") if r.get("label") != args.label] + [row]
+    out = pd.DataFrame(rows).reindex(columns=COLUMNS)
+    atomic_write(HEADLINE, lambda tmp: out.to_csv(tmp, index=False))
+    print(out[["label", "alloy_model", "rho_avg_uohm_cm", "amr", "alpha", "core_hours"]].to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
