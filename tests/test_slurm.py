@@ -108,7 +108,7 @@ def test_tiny_study_on_slurm_equals_the_local_run(cluster, tiny_run, tmp_path):
     rules = Counter(j[2].split("_wildcards")[0].removeprefix("rule_") for j in jobs)
     n_transport = len(plan.transport_files()) // len(plan.lengths)
     assert rules == {"potential": len(plan.potentials()), "structure": len(plan.structure_files()),
-                     "transport": n_transport}, acct
+                     "transport": n_transport, **({"pumping": len(plan.pumping_files())} if plan.spin_pumping else {})}, acct
     assert all(j[3] == "COMPLETED" and j[4] == "0:0" for j in jobs), acct
     transport_ids = {j[0] for j in jobs if j[2].startswith("rule_transport")}
     assert all(j[5] == "2" for j in jobs if j[0] in transport_ids), acct  # 2 CPUs allocated per transport job

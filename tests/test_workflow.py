@@ -237,7 +237,13 @@ def test_deleted_structure_reruns_its_transport_jobs(tiny_run):
     work, cfg, plan = tiny_run
     stats = _dry_run_without(work, cfg, plan.structure_files()[0])
     n = len(plan.magnetizations) * len(plan.soc)
-    assert stats == {"structure": 1, "transport": n, "fit": 1, "figure": len(plan.figure_names()), "all": 1}
+    assert stats == {"structure": 1, "transport": n, "fit": 1, "figure": len(plan.figure_names()), "all": 1,
+                     **({"pumping": 1} if plan.spin_pumping else {})}
+
+
+def _pumping(p) -> dict:
+    """The spin-pumping mixing jobs of a plan (they rerun with the structures, potentials, k mesh)."""
+    return {"pumping": len(p.pumping_files())} if p.spin_pumping else {}
 
 
 @pytest.mark.slow
@@ -246,15 +252,15 @@ def test_deleted_structure_reruns_its_transport_jobs(tiny_run):
     [
         # k-mesh: transport and everything downstream, never potentials or structures
         ("transport", "kmesh", [3, 3], lambda p: {"transport": expected_jobs(p)["transport"], "fit": 1,
-                                                    "figure": len(p.figure_names()), "all": 1}),
+                                                    "figure": len(p.figure_names()), "all": 1, **_pumping(p)}),
         # fit settings: fits/tables and figures only
         ("fit", "g_factor", 2.1, lambda p: {"fit": 1, "figure": len(p.figure_names()), "all": 1}),
         # SCF tolerance: potentials and the transport that reads them, not the structures
         ("scf", "tol_Ry", 5e-5, lambda p: {"potential": len(p.potentials()), "transport": expected_jobs(p)["transport"],
-                                            "fit": 1, "figure": len(p.figure_names()), "all": 1}),
+                                            "fit": 1, "figure": len(p.figure_names()), "all": 1, **_pumping(p)}),
         # seed: structures (new disorder) and downstream, not the potentials
         (None, "seed", 8, lambda p: {"structure": len(p.structure_files()), "transport": expected_jobs(p)["transport"],
-                                     "fit": 1, "figure": len(p.figure_names()), "all": 1}),
+                                     "fit": 1, "figure": len(p.figure_names()), "all": 1, **_pumping(p)}),
         # MPI rank count: same results, nothing to redo
         ("mpi", "ranks", 2, lambda p: {}),
         # a longer length: the nested structures are rebuilt (their prefixes are unchanged) and
@@ -263,7 +269,8 @@ def test_deleted_structure_reruns_its_transport_jobs(tiny_run):
         ("geometry", "lengths", [2, 3, 4, 5], lambda p: {"structure": len(p.structure_files()),
                                                           "transport": expected_jobs(p)["transport"],
                                                           "plan": 1, "fit": 1,
-                                                          "figure": len(p.figure_names()), "all": 1}),
+                                                          "figure": len(p.figure_names()), "all": 1,
+                                                          **_pumping(p)}),
         # memory limit and lead cache: results unchanged, nothing to redo
         ("transport", "memory_limit_gb", 0.5, lambda p: {}),
         ("transport", "lead_cache", False, lambda p: {}),
@@ -384,3 +391,29 @@ def test_interfaces_study_end_to_end(tmp_path):
     assert ((tab["re_gmix_1e15"] - tab["re_gmix_right_1e15"]).abs() < 1e-6 * tab["re_gmix_1e15"]).all()
     assert (tmp_path / plan.root / "figures" / "gmix_d.png").is_file()
     assert not (tmp_path / plan.root / "tables" / "summary.csv").exists()      # no systems, no fits
+
+
+@pytest.mark.slow
+def test_domain_walls_study_end_to_end(tmp_path):
+    """A domain-walls-only study through the workflow: element potentials, one Cu | Ni | Cu
+    structure, two wall types at two widths (`tbmto wall`), the bulk reference (`tbmto transport`
+    at both lengths), the domain-walls tables and the alpha_dw / pbeta_dw figures."""
+    cfg = {"study": "dw", "seed": 1, "scf": {"kmesh": 8, "tol_Ry": 1e-4},
+           "domain_walls": [{"elements": ["Ni"], "walls": ["neel", "bloch"], "lambda_nm": [0.3, 1.0],
+                             "length_nm": 2.5, "kmesh": [2, 2]}]}
+    path = tmp_path / "dw.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    res = snakemake(tmp_path, configfile=path, timeout=900)
+    assert res.returncode == 0, res.stderr[-4000:]
+    plan = expand_plan(cfg)
+    tab = pd.read_csv(tmp_path / plan.root / "tables" / "domain_walls.csv", dtype={"direction": str})
+    assert len(tab) == 4 and set(tab["wall"]) == {"neel", "bloch"} and (tab["direction"] == "001").all()
+    assert (tab["alpha_dw"] > 0).all() and np.isfinite(tab["alpha_bulk"]).all() and (tab["n_configs"] == 1).all()
+    # a narrower wall reflects more: α_DW(0.3 nm) ≫ α_DW(1 nm) in a clean slab
+    for _, grp in tab.groupby("wall"):
+        ordered = grp.sort_values("lambda_nm")["alpha_dw"].to_numpy()
+        assert ordered[0] > 10 * ordered[1]
+    per = pd.read_csv(tmp_path / plan.root / "tables" / "domain_walls_configs.csv")
+    assert (per["friedel_per_nm"].abs() < 1e-8).all()  # walls centred between layers: mirror symmetric
+    for fig in ("alpha_dw", "pbeta_dw"):
+        assert (tmp_path / plan.root / "figures" / f"{fig}.png").is_file()
