@@ -426,6 +426,13 @@ def _add_onsite_options(p: argparse.ArgumentParser, kgrids, linearisations) -> N
                    "band-centre parameters stored in the files")
 
 
+def _add_soc_options(p: argparse.ArgumentParser, soc_forms, default_form: str) -> None:
+    """``--soc/--no-soc`` and ``--soc-form`` of the commands that solve with spin–orbit coupling."""
+    p.add_argument("--soc", action=argparse.BooleanOptionalAction, default=True, help="spin-orbit coupling (default on)")
+    p.add_argument("--soc-form", dest="soc_form", default=default_form, choices=list(soc_forms),
+                   help=f"form of the on-site spin-orbit term (default {default_form})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of ``tbmto`` with all subcommands."""
     from tbmto.asa.scf import ALLOY_MODELS
@@ -498,11 +505,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_structure_inputs(t)
     t.add_argument("--magnetization", type=_magnetization, default=_magnetization("par"),
                    help="par (m = z, along the current), perp (m = x) or a vector x,y,z (default par)")
-    t.add_argument("--soc", action=argparse.BooleanOptionalAction, default=True, help="spin-orbit coupling (default on)")
+    _add_soc_options(t, SOC_FORMS, DEFAULT_SOC_FORM)
     t.add_argument("--kmesh", type=_int_pair, default=(8, 8), help="k-parallel mesh n or n1,n2 (default 8,8)")
     _add_onsite_options(t, KGRIDS, LINEARISATIONS)
-    t.add_argument("--soc-form", dest="soc_form", default=DEFAULT_SOC_FORM, choices=list(SOC_FORMS),
-                   help=f"form of the on-site spin-orbit term (default {DEFAULT_SOC_FORM})")
     t.add_argument("--damping", action="store_true",
                    help="also compute the damping tensor T_ab = <Re Tr dS†/dθ_a dS/dθ_b> (two axes ⊥ m)")
     t.add_argument("--lead-cache", dest="lead_cache", default=None, metavar="DIR",
@@ -543,11 +548,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="wall width parameter λ_w in nm")
     w.add_argument("--center-nm", dest="center_nm", type=float, default=None,
                    help="wall centre r_w in nm (absolute z of the structure; default the middle of the slab)")
-    w.add_argument("--soc", action=argparse.BooleanOptionalAction, default=True, help="spin-orbit coupling (default on)")
+    _add_soc_options(w, SOC_FORMS, DEFAULT_SOC_FORM)
     w.add_argument("--kmesh", type=_int_pair, default=(8, 8), help="k-parallel mesh n or n1,n2 (default 8,8)")
     _add_onsite_options(w, KGRIDS, LINEARISATIONS)
-    w.add_argument("--soc-form", dest="soc_form", default=DEFAULT_SOC_FORM, choices=list(SOC_FORMS),
-                   help=f"form of the on-site spin-orbit term (default {DEFAULT_SOC_FORM})")
     w.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="progress bar over k")
     w.add_argument("--out", required=True, help="output JSON")
 

@@ -263,6 +263,14 @@ def _element_error(where: str, symbol) -> str | None:
     return None
 
 
+def _direction_error(where: str, direction: str, lattice: str) -> str | None:
+    """The error line of a transport ``direction`` that the ``lattice`` lacks, else None."""
+    if direction in LATTICE_DIRECTIONS[lattice]:
+        return None
+    return (f"{where}.direction = {direction!r} does not exist for the {lattice} lattice; allowed: "
+            + ", ".join(repr(d) for d in LATTICE_DIRECTIONS[lattice]))
+
+
 def _scan_compositions(scan: Mapping) -> list[dict[str, float]]:
     """The compositions of an alloy scan (``elements`` + ``x`` or ``compositions``), as given."""
     if "compositions" in scan:
@@ -285,9 +293,7 @@ def _semantic_errors(cfg: Mapping) -> list[str]:
         where = f"interfaces[{i}]"
         bad = [e for e in (_element_error(f"{where}.{k}", itf[k]) for k in ("normal", "ferromagnet")) if e]
         errors += bad
-        if itf["direction"] not in LATTICE_DIRECTIONS[itf["lattice"]]:
-            errors.append(f"{where}.direction = {itf['direction']!r} does not exist for the {itf['lattice']} "
-                          "lattice; allowed: " + ", ".join(repr(d) for d in LATTICE_DIRECTIONS[itf["lattice"]]))
+        errors += [e for e in [_direction_error(where, itf["direction"], itf["lattice"])] if e]
         if not bad and itf["lattice_constant"] == "vegard" and itf["normal"] not in ELEMENT_DATA:
             errors.append(f"{where}.lattice_constant = 'vegard' needs table data for {itf['normal']}, which "
                           "tbmto.materials.ELEMENT_DATA lacks; give the lattice constant in Å as a number")
@@ -382,9 +388,7 @@ def _wall_errors(cfg: Mapping) -> list[str]:
                           f"{dw['elements'][1]} in (0, 1)")
         if len(dw["elements"]) == 1 and "x" in dw:
             errors.append(f"{where}.x = {dw['x']!r} needs two elements; {dw['elements']} is one")
-        if dw["direction"] not in LATTICE_DIRECTIONS[dw["lattice"]]:
-            errors.append(f"{where}.direction = {dw['direction']!r} does not exist for the {dw['lattice']} "
-                          "lattice; allowed: " + ", ".join(repr(d) for d in LATTICE_DIRECTIONS[dw["lattice"]]))
+        errors += [e for e in [_direction_error(where, dw["direction"], dw["lattice"])] if e]
         if not bad and dw["lattice_constant"] == "vegard":
             missing = [el for el in dw["elements"] if el not in ELEMENT_DATA]
             if missing:
@@ -749,8 +753,10 @@ class StudyPlan:
                 return dw
         raise KeyError(f"unknown domain-wall study {label!r}; known: {', '.join(d.label for d in self.domain_walls)}")
 
-    def wall_structure_path(self, label: str, config: int) -> str:
-        return f"{self.root}/domain_walls/{label}/c{int(config)}.extxyz"
+    def wall_structure_path(self, label: str, config: int | str) -> str:
+        """Structure of one configuration of a domain-wall study (``config`` may be the rules'
+        ``"{conf}"`` wildcard)."""
+        return f"{self.root}/domain_walls/{label}/c{config}.extxyz"
 
     def wall_path(self, label: str, wall: str, lam_nm: float, config: int) -> str:
         return f"{self.root}/domain_walls/{label}/{wall}/l{float(lam_nm):.4f}/c{int(config)}.json"

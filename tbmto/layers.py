@@ -273,6 +273,11 @@ class LayeredSystem:
     timings: dict = field(default_factory=dict)
 
     @property
+    def area_nm2(self) -> float:
+        """Lateral supercell area |a₁ × a₂| (nm²)."""
+        return abs(float(np.cross(self.cell2d[0], self.cell2d[1])[2])) / 100.0
+
+    @property
     def n_pl(self) -> int:
         """Number M of scattering-region principal layers."""
         return len(self.pl_atoms)

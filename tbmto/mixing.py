@@ -173,7 +173,7 @@ def compute_mixing(atoms: Atoms, potentials: Potentials, kmesh=(8, 8), kgrid: st
     arr = {name: np.array([r[i] for r in recs]) for i, name in enumerate(
         ("g_mix_left", "g_mix_right", "g_mix_t_left", "g_mix_t_right", "g_up", "g_down", "n_left", "n_right"))}
     nk = len(ks)
-    area_nm2 = abs(float(np.cross(cell2d[0], cell2d[1])[2])) / 100.0
+    area_nm2 = model.layered.area_nm2
     per_k = {k: arr[k] for k in ("g_mix_left", "g_mix_right", "g_mix_t_left", "g_mix_t_right")}
     per_k["dissipation"] = np.real(arr["g_mix_left"] - arr["g_mix_t_left"] + arr["g_mix_right"] - arr["g_mix_t_right"])
     return MixingResult(

@@ -457,13 +457,22 @@ def summary_table(transport: pd.DataFrame, method: str = "spread", g: float = 2.
             "damping_interface_T_pumping_sharvin", "damping_interface_T_pumping_sharvin_err"]
     if pumping is None or pumping.empty:
         return summary.assign(**{c: math.nan for c in cols})
-    grp = pumping.groupby("system")
+    agg = _means_and_errors(pumping.groupby("system"), ["T_pumping", "T_pumping_sharvin"]).drop(columns="n")
+    agg.columns = cols
+    return summary.merge(agg.reset_index(), on="system", how="left")
+
+
+def _means_and_errors(grp, columns: Sequence[str]) -> pd.DataFrame:
+    """Per group of ``grp`` (a pandas GroupBy): the mean of every column and its standard error
+    ``<column>_err`` = std/√n (ddof 1; NaN for one sample), and ``n``."""
     n = grp.size()
-    agg = pd.DataFrame({"system": n.index})
-    for src, dst in (("T_pumping", cols[0]), ("T_pumping_sharvin", cols[2])):
-        agg[dst] = grp[src].mean().to_numpy()
-        agg[f"{dst}_err"] = (grp[src].std(ddof=1) / np.sqrt(n)).to_numpy()
-    return summary.merge(agg, on="system", how="left")
+    mean, std = grp[list(columns)].mean(), grp[list(columns)].std(ddof=1)
+    out = pd.DataFrame(index=n.index)
+    for c in columns:
+        out[c] = mean[c]
+        out[f"{c}_err"] = std[c] / np.sqrt(n)
+    out["n"] = n
+    return out
 
 
 def sharvin_corrected_mixing(g_mix: complex, n_sharvin: float) -> complex:
@@ -589,19 +598,16 @@ def domain_walls_tables(records: pd.DataFrame, g: float = 2.0) -> tuple[pd.DataF
         key = (rec.get("bulk_half_path") or "", rec.get("bulk_path") or "")
         if all(isinstance(p, str) and p for p in key) and key not in bulk:
             bulk[key] = _bulk_alpha(*key, g)
-        half_length = 0.5 * res.slab_length_angstrom
         meta = {k: v for k, v in rec.items() if k not in ("path", "bulk_half_path", "bulk_path")}
-        rows.append({**meta, **res.row(g), "f_edge": float(1.0 / np.cosh(half_length / res.width_angstrom)),
-                     "alpha_bulk": bulk.get(key, math.nan), "n_k": res.n_k, "seconds": res.seconds})
+        rows.append({**meta, **res.row(g), "alpha_bulk": bulk.get(key, math.nan), "n_k": res.n_k,
+                     "seconds": res.seconds})
     per = pd.DataFrame(rows).sort_values(["domain_wall", "wall", "lambda_nm", "config"], ignore_index=True)
     keys = ["domain_wall", "wall", "lambda_nm"]
     first = per.groupby(keys, sort=False).first().reset_index()
     grp = per.groupby(keys, sort=False)
     out = first[[c for c in first.columns if c not in _WALL_MEANS + ("config", "n_k", "seconds", "center_nm")]]
     out = out.drop(columns=["moment_muB", "area_nm2"], errors="ignore")
-    mean, std, n = grp[list(_WALL_MEANS)].mean(), grp[list(_WALL_MEANS)].std(ddof=1), grp.size()
-    for c in _WALL_MEANS:
-        out[c] = mean[c].to_numpy()
-        out[f"{c}_err"] = (std[c] / np.sqrt(n)).to_numpy()
-    out["n_configs"] = n.to_numpy()
+    stats = _means_and_errors(grp, _WALL_MEANS)
+    for c in stats.columns:
+        out["n_configs" if c == "n" else c] = stats[c].to_numpy()
     return out, per

@@ -459,8 +459,7 @@ def compute(
     n_right = np.stack([r.n_right for r in recs]).astype(float)
     n_left = np.array([r.n_left for r in recs], dtype=float)
     dmp = np.stack([r.damping for r in recs])  # (nk, n_L, n_d, n_d)
-    cell2d = model.trunk.layered.cell2d
-    area_nm2 = abs(float(np.cross(cell2d[0], cell2d[1])[2])) / 100.0
+    area_nm2 = model.trunk.layered.area_nm2
     lead_stats = None
     if cache is not None:
         st = [r.leads for r in recs]

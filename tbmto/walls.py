@@ -56,7 +56,7 @@ from .observables import conductance_per_area
 from .onsite import OnsiteTerms
 from .parallel import kmap
 from .potentials import Potentials
-from .structure import REGION_SLAB, WALL_KINDS, domain_wall, positive_int_pair, wall_center, wall_rotation
+from .structure import REGION_SLAB, domain_wall, positive_int_pair, wall_center, wall_rotation
 from .transport import DEFAULT_SOC_FORM
 from .wfm import smatrix
 
@@ -144,8 +144,10 @@ class WallResult:
         return self.width_angstrom * self.pumped / self.G_e2h if self.G_e2h > 0 else math.nan
 
     def row(self, g: float = 2.0) -> dict:
-        """The per-configuration columns of the domain-walls table."""
+        """The per-configuration columns of the domain-walls table; ``f_edge`` = sech(L_slab/2λ_w),
+        the profile's f at the slab ends (how much of the wall the slab cuts off)."""
         return {"alpha_dw": self.alpha(g), "p_beta": self.p_beta,
+                "f_edge": float(1.0 / np.cosh(0.5 * self.slab_length_angstrom / self.width_angstrom)),
                 "G_1e15": float(conductance_per_area(self.G_e2h, self.area_nm2)),
                 "dS_trace_per_nm2": self.dS_trace * 100.0, "pumped_per_nm": self.pumped * 10.0,
                 "friedel_per_nm": self.friedel * 10.0, "moment_muB": self.moment_muB, "area_nm2": self.area_nm2,
@@ -193,14 +195,10 @@ def compute_wall(atoms: Atoms, potentials: Potentials, kind: str, width: float, 
     ValueError
         For an unknown wall kind, a non-positive width, or a structure without slab atoms.
     """
-    if kind not in WALL_KINDS:
-        raise ValueError(f"kind must be one of {WALL_KINDS}, got {kind!r}")
-    if not (np.isfinite(width) and width > 0):
-        raise ValueError(f"width must be a positive length in Å, got {width!r}")
     n1, n2 = positive_int_pair(kmesh, "kmesh")
     t0 = time.perf_counter()
     center = wall_center(atoms, center)
-    wall = domain_wall(atoms, kind, center, width)
+    wall = domain_wall(atoms, kind, center, width)  # checks kind and width
     axis, rate = wall_rotation(atoms, kind, center, width)
     region = np.asarray(atoms.arrays["region"])
     slab = region == REGION_SLAB
@@ -230,7 +228,7 @@ def compute_wall(atoms: Atoms, potentials: Potentials, kind: str, width: float, 
         G_e2h=float(arr[:, 0].mean()), dS_trace=float(arr[:, 1].mean()), pumped_left=float(arr[:, 2].mean()),
         pumped_right=float(arr[:, 3].mean()), moment_muB=float(np.sum(moments[slab])),
         slab_length_angstrom=layers * float(atoms.info["layer_spacing_angstrom"]),
-        area_nm2=abs(float(np.cross(cell2d[0], cell2d[1])[2])) / 100.0,
+        area_nm2=model.layered.area_nm2,
         n_modes_left=float(arr[:, 4].mean()), n_modes_right=float(arr[:, 5].mean()), n_k=len(ks),
         kmesh=[n1, n2], kgrid=kgrid, soc=bool(soc), soc_form=soc_form if soc else "orthogonal",
         energy_Ry=float(energy_Ry), seconds=time.perf_counter() - t0,

@@ -7,7 +7,7 @@
 
 rule wall_structure:
     output:
-        f"{ROOT}/domain_walls/{{dw}}/c{{conf}}.extxyz",
+        PLAN.wall_structure_path("{dw}", "{conf}"),
     params:
         args=lambda w: PLAN.wall_build_args(w.dw, int(w.conf)),
     log:
@@ -23,7 +23,7 @@ def _wall_potentials(w):
 
 rule wall:
     input:
-        structure=f"{ROOT}/domain_walls/{{dw}}/c{{conf}}.extxyz",
+        structure=lambda w: PLAN.wall_structure_path(w.dw, w.conf),
         potentials=_wall_potentials,
     output:
         f"{ROOT}/domain_walls/{{dw}}/{{wall}}/l{{lam}}/c{{conf}}.json",
@@ -44,7 +44,7 @@ rule wall:
 
 rule wall_bulk:
     input:
-        structure=f"{ROOT}/domain_walls/{{dw}}/c{{conf}}.extxyz",
+        structure=lambda w: PLAN.wall_structure_path(w.dw, w.conf),
         potentials=_wall_potentials,
     output:
         half=f"{ROOT}/domain_walls/{{dw}}/bulk/half/c{{conf}}.json",
