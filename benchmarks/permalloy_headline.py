@@ -11,7 +11,7 @@ since 2026-12-02).
 Usage::
 
     python benchmarks/permalloy_headline.py TABLES_DIR --label LABEL --alloy-model cpa \\
-        [--system SYSTEM] [--fill alloy_model=supercell]
+        [--system SYSTEM] [--window LO-HI] [--fill alloy_model=supercell]
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from tbmto.io import atomic_write, read_table
+from tbmto.tables import summary_table
 
 HEADLINE = os.path.join("results", "validation", "permalloy_headline.csv")
 QUANTITIES = ("rho_par_uohm_cm", "rho_perp_uohm_cm", "rho_avg_uohm_cm", "amr", "alpha")
@@ -38,20 +39,29 @@ def core_hours(transport: pd.DataFrame) -> float:
 
 
 def headline_row(tables: str, label: str, alloy_model: str, supercell: str, kmesh: str,
-                 system: str | None = None) -> dict:
-    """The headline row of the SOC summary of ``system`` (default: the only system)."""
-    tr, summ = read_table(tables, "transport"), read_table(tables, "summary")
-    systems = sorted(set(summ["system"]))
+                 system: str | None = None, window_nm: tuple[float, float] | None = None) -> dict:
+    """The headline row of the SOC runs of ``system`` (default: the only system).
+
+    ρ, AMR and α are refitted from the transport table with :func:`tbmto.tables.summary_table`
+    (spread errors, g = 2, α from m ∥: the fit settings of every permalloy config), over the
+    slabs with ``window_nm[0] ≤ L ≤ window_nm[1]`` (nm) when a window is given; core_hours is
+    the whole study's.
+    """
+    tr = read_table(tables, "transport")
+    systems = sorted(set(tr["system"]))
     system = system or (systems[0] if len(systems) == 1 else None)
     if system not in systems:
         raise SystemExit(f"give --system, one of {systems}")
     tr = tr[(tr["system"] == system) & tr["soc"]]
-    s = summ[(summ["system"] == system) & summ["soc"]].iloc[0]
+    cost = core_hours(tr)
+    if window_nm is not None:
+        tr = tr[(tr["L_nm"] >= window_nm[0]) & (tr["L_nm"] <= window_nm[1])]
+    s = summary_table(tr).iloc[0]
     lengths = np.sort(tr["L_nm"].unique())
     row = {"label": label, "direction": str(tr["direction"].iloc[0]), "supercell": supercell, "kmesh": kmesh,
            "lengths_nm": f"{lengths[0]:.1f}-{lengths[-1]:.1f}", "configurations": int(tr["config"].nunique()),
            "linearisation": tr["linearisation"].iloc[0], "soc_form": tr["soc_form"].iloc[0],
-           "alloy_model": alloy_model, "core_hours": core_hours(tr)}
+           "alloy_model": alloy_model, "core_hours": cost}
     row.update({f"{q}{e}": float(s[f"{q}{e}"]) for q in QUANTITIES for e in ("", "_err")})
     return row
 
@@ -64,6 +74,8 @@ def main() -> None:
     ap.add_argument("--supercell", default="2x2")
     ap.add_argument("--kmesh", default="6x6")
     ap.add_argument("--system", default=None)
+    ap.add_argument("--window", default=None, metavar="LO-HI",
+                    help="fit only the slabs with LO <= L <= HI (nm); default: all lengths")
     ap.add_argument("--fill", action="append", default=[], metavar="COLUMN=VALUE",
                     help="value of a column for existing rows that lack it")
     ap.add_argument("--core-hours-from", action="append", default=[], metavar="LABEL=TRANSPORT_CSV",
@@ -78,7 +90,8 @@ def main() -> None:
         label, path = item.split("=", 1)
         tr = pd.read_csv(path, dtype={"direction": str})
         old.loc[old["label"] == label, "core_hours"] = core_hours(tr[tr["soc"]])
-    row = headline_row(args.tables, args.label, args.alloy_model, args.supercell, args.kmesh, args.system)
+    window = tuple(float(v) for v in args.window.split("-")) if args.window else None
+    row = headline_row(args.tables, args.label, args.alloy_model, args.supercell, args.kmesh, args.system, window)
     rows = [r for r in old.to_dict("records") if r.get("label") != args.label] + [row]
     out = pd.DataFrame(rows).reindex(columns=COLUMNS)
     atomic_write(HEADLINE, lambda tmp: out.to_csv(tmp, index=False))
