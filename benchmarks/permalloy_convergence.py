@@ -7,11 +7,13 @@ of slab length, so one table shows how ρ̄, AMR and α move with
 
 * the fit window (length): 2×2 [001] to 68 nm (configs/permalloy_long_001.yaml) and 2×2
   [111] to 69 nm (configs/permalloy_long_111.yaml);
-* the lateral cell: 3×3 on [001] and [111] at the same k density, 12 k per primitive vector
-  (configs/permalloy_3x3_{001,111}.yaml);
+* the lateral cell: 3×3 on [001] and [111], 4×4 on [111], at the same k density, 12 k per
+  primitive vector (configs/permalloy_3x3_{001,111}.yaml, configs/permalloy_4x4_111.yaml);
 * the k∥ mesh on the same [001] structures (the first 192 layers of permalloy_long_001):
   6×6, 8×8, 10×10 half-step-shifted and the Γ-centred symmetric 7×7 = (2N−1)² mesh of the
-  published TB-MTO code (configs/permalloy_{k8,k10,gamma7}_001.yaml).
+  published TB-MTO code (configs/permalloy_{k8,k10,gamma7}_001.yaml), and 4×4 against 6×6 on
+  the same 3×3 [111] structures (configs/permalloy_3x3_111_k6.yaml), and 8×8 on the first
+  192 layers of configurations 0–3 of them (configs/permalloy_3x3_111_k8.yaml).
 
 A bulk property of a cubic random alloy does not depend on the slab orientation, so the
 criterion of convergence is that [001] and [111] agree within errors at the same window.
@@ -19,10 +21,10 @@ criterion of convergence is that [001] and [111] agree within errors at the same
 Cost = the CPU time of the study's transport jobs (one nested sweep per configuration and
 magnetisation, :func:`permalloy_headline.core_hours`), the same for every window of a study.
 
-The k-mesh points share their structures with the 6×6 reference, so their differences are also
+The k-mesh points share their structures with a reference study, so their differences are also
 given paired: per configuration, the slopes of R∥, R⊥ (→ ρ̄) and of T∥ against the moment
-(→ α = g (dT/dL) / (4π dM/dL)) over L = 8.5–34 nm, and the mean ± std/√n over configurations
-of each mesh's difference from 6×6 (``convergence_cpa_kpaired.csv``).
+(→ α = g (dT/dL) / (4π dM/dL)) over the lengths both studies have, and the mean ± std/√n over
+configurations of the difference from the reference (``convergence_cpa_kpaired.csv``).
 
 Writes ``convergence_cpa.csv``, ``convergence_cpa_kpaired.csv`` and ``convergence_cpa.png`` to
 the output folder.
@@ -47,14 +49,21 @@ STUDIES = (  # study, series label, direction, supercell, kmesh, kgrid
     ("permalloy_long_111", "[111] 2x2, 6x6 k", "111", 2, 6, "shifted"),
     ("permalloy_3x3_001", "[001] 3x3, 4x4 k", "001", 3, 4, "shifted"),
     ("permalloy_3x3_111", "[111] 3x3, 4x4 k", "111", 3, 4, "shifted"),
+    ("permalloy_4x4_111", "[111] 4x4, 3x3 k", "111", 4, 3, "shifted"),
     ("permalloy_k8_001", "[001] 2x2, 8x8 k", "001", 2, 8, "shifted"),
     ("permalloy_k10_001", "[001] 2x2, 10x10 k", "001", 2, 10, "shifted"),
     ("permalloy_gamma7_001", "[001] 2x2, 7x7 k (Gamma)", "001", 2, 7, "gamma"),
+    ("permalloy_3x3_111_k6", "[111] 3x3, 6x6 k", "111", 3, 6, "shifted"),
+    ("permalloy_3x3_111_k8", "[111] 3x3, 8x8 k", "111", 3, 8, "shifted"),
 )
-KMESH_STUDIES = ("permalloy_k8_001", "permalloy_k10_001", "permalloy_gamma7_001")
-"""The k-mesh points on the structures of the first 192 layers of permalloy_long_001."""
+K_PAIRS = (("permalloy_long_001", "permalloy_k8_001"), ("permalloy_long_001", "permalloy_k10_001"),
+           ("permalloy_long_001", "permalloy_gamma7_001"), ("permalloy_3x3_111", "permalloy_3x3_111_k6"),
+           ("permalloy_3x3_111", "permalloy_3x3_111_k8"),
+           ("permalloy_3x3_111_k6", "permalloy_3x3_111_k8"))
+"""(reference, k-mesh point) pairs on the same structures (nested prefixes of the same increments)."""
 WINDOWS_NM = ((8.0, 35.0), (16.0, 52.0), (25.0, 70.0), (8.0, 70.0))
-"""Fit windows of slab length (nm, inclusive); a window needs ≥ 3 of the study's lengths."""
+"""Fit windows of slab length (nm, inclusive); a window needs ≥ 3 of the study's lengths spanning
+at least half its width."""
 QUANTITIES = ("rho_par_uohm_cm", "rho_perp_uohm_cm", "rho_avg_uohm_cm", "amr", "alpha")
 
 
@@ -62,10 +71,10 @@ def _row(tr: pd.DataFrame, study: str, series: str, direction: str, supercell: i
          kgrid: str, window: tuple[float, float], cost: float) -> dict | None:
     lo, hi = window
     sub = tr[(tr["L_nm"] >= lo) & (tr["L_nm"] <= hi)]
-    if sub["L_layers"].nunique() < 3:
+    lengths = np.sort(sub["L_nm"].unique())
+    if len(lengths) < 3 or lengths[-1] - lengths[0] < 0.5 * (hi - lo):
         return None
     s = summary_table(sub).iloc[0]
-    lengths = np.sort(sub["L_nm"].unique())
     row = {"series": series, "study": study, "direction": direction, "supercell": f"{supercell}x{supercell}",
            "kmesh": f"{kmesh}x{kmesh}", "kgrid": kgrid, "k_per_primitive": supercell * kmesh,
            "window_nm": f"{lo:g}-{hi:g}", "lengths_nm": f"{lengths[0]:.1f}-{lengths[-1]:.1f}",
@@ -109,25 +118,26 @@ def _per_config(tr: pd.DataFrame, g: float = 2.0) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("config")
 
 
-def paired_k(results: str, reference: str = "permalloy_long_001", window: tuple[float, float] = WINDOWS_NM[0]) -> pd.DataFrame:
-    """Paired differences of the k-mesh points from the 6×6 reference on the same structures."""
+def paired_k(results: str) -> pd.DataFrame:
+    """Paired differences of the k-mesh points of :data:`K_PAIRS` from their references."""
     def load(study: str) -> pd.DataFrame | None:
         path = os.path.join(results, study, "tables")
         if not os.path.exists(os.path.join(path, "transport.csv")):
             return None
         tr = read_table(path, "transport")
-        return tr[tr["soc"].astype(bool) & (tr["L_nm"] >= window[0]) & (tr["L_nm"] <= window[1])]
-    ref_tr = load(reference)
-    if ref_tr is None:
-        return pd.DataFrame()
-    ref = _per_config(ref_tr)
+        return tr[tr["soc"].astype(bool)]
+    series = {s[0]: s[1] for s in STUDIES}
     rows = []
-    for study, series, *_ in (s for s in STUDIES if s[0] in KMESH_STUDIES):
-        tr = load(study)
-        if tr is None:
+    for reference, study in K_PAIRS:
+        ref_tr, tr = load(reference), load(study)
+        if ref_tr is None or tr is None:
             continue
-        d = (_per_config(tr) - ref).dropna()
-        row = {"series": series, "study": study, "n_configs": len(d)}
+        common = sorted(set(ref_tr["L_layers"]) & set(tr["L_layers"]))
+        ref = _per_config(ref_tr[ref_tr["L_layers"].isin(common)])
+        d = (_per_config(tr[tr["L_layers"].isin(common)]) - ref).dropna()
+        L_nm = np.sort(tr.loc[tr["L_layers"].isin(common), "L_nm"].unique())
+        row = {"series": series[study], "reference": series[reference], "study": study,
+               "lengths_nm": f"{L_nm[0]:.1f}-{L_nm[-1]:.1f}", "n_configs": len(d)}
         for q in ("rho_avg_uohm_cm", "alpha"):
             row[f"{q}_diff"] = float(d[q].mean())
             row[f"{q}_diff_err"] = float(d[q].std(ddof=1) / np.sqrt(len(d)))
@@ -146,8 +156,9 @@ def figure(table: pd.DataFrame, path: str) -> None:
     panels = (("rho_avg_uohm_cm", r"$\bar\rho$ ($\mu\Omega\,$cm)", 1.0), ("amr", "AMR (%)", 100.0),
               ("alpha", r"$\alpha$ ($10^{-3}$)", 1e3))
     windows = [f"{lo:g}-{hi:g}" for lo, hi in WINDOWS_NM]
-    lengthwise = table[table["kmesh"].isin(["6x6", "4x4"])]
-    kwise = table[(table["window_nm"] == windows[0]) & (table["supercell"] == "2x2") & (table["direction"] == "001")]
+    lengthwise = table[(table["k_per_primitive"] == 12) & (table["kgrid"] == "shifted")]  # the reference k density
+    families = {("001", "2x2"): windows[0], ("111", "3x3"): windows[0]}  # k series → fit window
+    kwise = table[[families.get((d, c)) == w for d, c, w in zip(table["direction"], table["supercell"], table["window_nm"])]]
     for (col, label, scale), (axl, axr) in zip(panels, axes):
         v, e = SEED[col]
         for ax in (axl, axr):
@@ -156,15 +167,17 @@ def figure(table: pd.DataFrame, path: str) -> None:
             xs = np.array([windows.index(w) for w in grp["window_nm"]]) + 0.08 * (i - 1.5)
             axl.errorbar(xs, grp[col] * scale, yerr=grp[col + "_err"] * scale, fmt="o-", capsize=3,
                          label=f"{series} ({grp['study_core_hours'].iloc[0]:.2f} core-h)")
-        for grid, grp in kwise.groupby("kgrid"):
+        for (d, c, grid), grp in kwise.groupby(["direction", "supercell", "kgrid"]):
+            grp = grp.sort_values("k_per_primitive")
             axr.errorbar(grp["k_per_primitive"], grp[col] * scale, yerr=grp[col + "_err"] * scale,
-                         fmt="s" if grid == "gamma" else "o-", capsize=3, label=f"{grid} mesh")
+                         fmt="s" if grid == "gamma" else "o-", capsize=3,
+                         label=f"[{d}] {c}, {grid} mesh, L = {families[(d, c)]} nm")
         axl.set_ylabel(label)
     axes[0, 0].legend(fontsize=6, loc="best")
     axes[0, 1].legend(fontsize=7, loc="best")
     axes[-1, 0].set_xticks(range(len(windows)), [f"L = {w} nm" for w in windows], fontsize=8)
     axes[-1, 0].set_xlabel("fit window")
-    axes[-1, 1].set_xlabel(f"k per primitive lateral vector ([001] 2x2, L = {windows[0]} nm)")
+    axes[-1, 1].set_xlabel("k per primitive lateral vector")
     fig.suptitle("Ni80Fe20, current defaults (CPA, E_F, exact SOC): convergence", fontsize=9)
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=130))
