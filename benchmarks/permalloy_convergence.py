@@ -39,7 +39,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from permalloy_headline import core_hours
+from permalloy_headline import core_hours, in_window
 from tbmto.io import atomic_write, read_table
 from tbmto.tables import summary_table
 
@@ -70,7 +70,7 @@ QUANTITIES = ("rho_par_uohm_cm", "rho_perp_uohm_cm", "rho_avg_uohm_cm", "amr", "
 def _row(tr: pd.DataFrame, study: str, series: str, direction: str, supercell: int, kmesh: int,
          kgrid: str, window: tuple[float, float], cost: float) -> dict | None:
     lo, hi = window
-    sub = tr[(tr["L_nm"] >= lo) & (tr["L_nm"] <= hi)]
+    sub = in_window(tr, window)
     lengths = np.sort(sub["L_nm"].unique())
     if len(lengths) < 3 or lengths[-1] - lengths[0] < 0.5 * (hi - lo):
         return None

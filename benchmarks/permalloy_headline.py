@@ -38,6 +38,11 @@ def core_hours(transport: pd.DataFrame) -> float:
     return float(transport["seconds"].sum()) / 3600.0
 
 
+def in_window(transport: pd.DataFrame, window_nm: tuple[float, float]) -> pd.DataFrame:
+    """The rows of ``transport`` with ``window_nm[0] ≤ L ≤ window_nm[1]`` (nm)."""
+    return transport[(transport["L_nm"] >= window_nm[0]) & (transport["L_nm"] <= window_nm[1])]
+
+
 def headline_row(tables: str, label: str, alloy_model: str, supercell: str, kmesh: str,
                  system: str | None = None, window_nm: tuple[float, float] | None = None) -> dict:
     """The headline row of the SOC runs of ``system`` (default: the only system).
@@ -55,7 +60,7 @@ def headline_row(tables: str, label: str, alloy_model: str, supercell: str, kmes
     tr = tr[(tr["system"] == system) & tr["soc"]]
     cost = core_hours(tr)
     if window_nm is not None:
-        tr = tr[(tr["L_nm"] >= window_nm[0]) & (tr["L_nm"] <= window_nm[1])]
+        tr = in_window(tr, window_nm)
     s = summary_table(tr).iloc[0]
     lengths = np.sort(tr["L_nm"].unique())
     row = {"label": label, "direction": str(tr["direction"].iloc[0]), "supercell": supercell, "kmesh": kmesh,
