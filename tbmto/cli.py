@@ -347,9 +347,10 @@ def _cmd_fit(args) -> int:
     from tbmto.tables import fit_table, potentials_table, pumping_table, summary_table, transport_table
 
     transport = transport_table(read_table(args.runs))
-    fits = fit_table(transport, args.method, args.g_factor, args.damping_from)
+    fits = fit_table(transport, args.method, args.g_factor, args.damping_from, args.min_conductance)
     pumping = None if args.pumping is None else pumping_table(read_table(args.pumping))
-    summary = summary_table(transport, args.method, args.g_factor, args.damping_from, pumping=pumping)
+    summary = summary_table(transport, args.method, args.g_factor, args.damping_from, pumping=pumping,
+                            min_conductance=args.min_conductance)
     out = Path(args.out_dir)
     write_table(transport, out / "transport")
     write_table(fits, out / "fits")
@@ -575,6 +576,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--g-factor", dest="g_factor", type=_positive_float, default=2.0, help="g factor (default 2)")
     f.add_argument("--damping-from", dest="damping_from", default="par", choices=["par", "perp", "average"],
                    help="magnetisation runs used for alpha (default par)")
+    f.add_argument("--min-conductance", dest="min_conductance", type=_positive_float, default=None,
+                   metavar="G_E2H", help="fit each system over the lengths whose configuration-mean G per lateral "
+                   "cell and k-point is at least G_E2H e^2/h (default: every length)")
     f.add_argument("--pumping", default=None, metavar="PLAN_PUMPING_CSV",
                    help="the plan's pumping table (plan/pumping.csv): mixing results of the longest slabs → the "
                    "pumping table and the spin-pumping prediction of the interface damping in the summary")

@@ -1155,6 +1155,8 @@ class StudyPlan:
                 f"--damping-from {self.fit['damping_from']}",
                 f"--linearisation {self.linearisation}",
             ]
+            + ([] if self.fit.get("min_conductance_e2h") is None
+               else [f"--min-conductance {_fmt(self.fit['min_conductance_e2h'])}"])
         )
 
 

@@ -20,7 +20,7 @@ what to change) before they reach the user.
 
 from __future__ import annotations
 
-__all__ = ["PhysicsError", "LeadModeError", "EXIT_USAGE", "EXIT_PHYSICS", "EXIT_MISSING_INPUT"]
+__all__ = ["PhysicsError", "LeadModeError", "LocalisationWarning", "EXIT_USAGE", "EXIT_PHYSICS", "EXIT_MISSING_INPUT"]
 
 EXIT_USAGE = 2
 """Exit status of ``tbmto`` for a usage error: a bad option, config key or argument value."""
@@ -48,4 +48,18 @@ class LeadModeError(PhysicsError, ValueError):
 
     Also a ``ValueError`` (the historical type of these failures in :mod:`tbmto.wfm`), so code
     that catches ``ValueError`` keeps working.
+    """
+
+
+class LocalisationWarning(RuntimeWarning):
+    """A line fit over slab lengths at which the supercell slab is Anderson-localised.
+
+    Every k∥ of a periodic lateral supercell is an independent quasi-one-dimensional disordered
+    wire, whose localisation length grows with its number of channels, i.e. with the cell area.
+    Once the k-averaged conductance per cell falls below one e²/h, the slab is longer than that
+    length: ⟨ln Tr t t†⟩ falls linearly in L, R(L) is no longer Ohmic and the damping
+    Re Tr ∂S†/∂θ ∂S/∂θ is dominated by a few k∥ at narrow resonances. Such lengths measure the
+    lateral cell, not the bulk: fit shorter slabs or use a larger supercell. In cells with one
+    or two channels per k∥ (1×1 cells) a disordered slab is localised after a few mean free
+    paths, so the warning is expected there.
     """

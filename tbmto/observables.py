@@ -25,6 +25,7 @@ __all__ = [
     "free_electron_sharvin_per_area",
     "gilbert_alpha",
     "mixing_conductances",
+    "k_participation",
 ]
 
 E2_OVER_H_SIEMENS: float = (1.602176634e-19) ** 2 / 6.62607015e-34
@@ -158,3 +159,25 @@ def mixing_conductances(r_up: np.ndarray, r_down: np.ndarray, t_up: np.ndarray,
                          f"{r_down.shape}, {t_up.shape}, {t_down.shape}")
     g_refl = complex(r_up.shape[0] - np.sum(r_up * r_down.conj()))
     return g_refl, complex(np.sum(t_up * t_down.conj()))
+
+
+def k_participation(values) -> float:
+    """Participation ratio (Σ_k x_k)² / (n Σ_k x_k²) of the n k∥ contributions x_k ≥ 0 to a
+    Brillouin-zone average, in (0, 1].
+
+    1 when every k∥ contributes equally, 1/n when one k∥ carries the whole sum. Applied to the
+    damping T_k = Re Tr ∂S†/∂θ ∂S/∂θ at each k∥ it measures how reliably the mesh samples T: in
+    a diffusive slab it is ≈ 0.5–0.8, while in a slab longer than the localisation length of
+    its lateral cell narrow resonances at a few k∥ dominate and it falls below ≈ 0.2
+    (:class:`tbmto.errors.LocalisationWarning`). NaN for an empty or all-zero set.
+
+    Parameters
+    ----------
+    values : array_like of float
+        Per-k∥ contributions (dimensionless), all ≥ 0.
+    """
+    x = np.asarray(values, dtype=float).ravel()
+    if x.size == 0 or not np.any(x):
+        return math.nan
+    x = _nonneg("values", x)
+    return float(x.sum() ** 2 / (x.size * np.sum(x**2)))

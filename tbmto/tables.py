@@ -15,11 +15,13 @@ Tables (units in the column names; written as CSV and parquet by :func:`tbmto.io
     delta_angstrom, delta_over_a, lattice, lattice_constant_angstrom, layer_spacing_angstrom,
     direction, lead), then L_layers, L_nm, config, magnetization, soc, soc_form,
     linearisation, kgrid, nested, G_e2h, area_nm2, R_ohm_m2 (the area resistance R·A = A/G),
-    damping_T, damping_T_yy, damping_T_xy, damping_T_mean, moment_muB, n_modes_left,
-    n_modes_right, n_k, seconds. The damping tensor G̃_ab = ⟨Re Tr ∂S†/∂θ_a ∂S/∂θ_b⟩ is given in
+    damping_T, damping_T_yy, damping_T_xy, damping_T_mean, damping_k_participation, moment_muB,
+    n_modes_left, n_modes_right, n_k, seconds. The damping tensor G̃_ab = ⟨Re Tr ∂S†/∂θ_a ∂S/∂θ_b⟩ is given in
     the frame of the two rotation axes ⊥ m (ê₁ = ẑ × m̂, or x̂ for m ∥ ẑ; ê₂ = m̂ × ê₁):
     damping_T = G̃_xx (ê₁), damping_T_yy, damping_T_xy; damping_T_mean = (G̃_xx + G̃_yy)/2, the
     damping of a precession of m about itself (= damping_T for files without the tensor).
+    damping_k_participation is the participation ratio (Σ_k T_k)²/(n_k Σ_k T_k²) of the per-k∥
+    damping (:func:`tbmto.observables.k_participation`; NaN without per-k data).
     ``nested`` is true when the lengths of one configuration are prefixes of one structure.
 ``fits``
     One row per (system, soc, quantity, magnetization) line fit: quantity ``RA_ohm_m2`` vs
@@ -33,7 +35,12 @@ Tables (units in the column names; written as CSV and parquet by :func:`tbmto.io
     (A/2)(1/G_Sh,L + 1/G_Sh,R) of the leads), AR_if2_par_ohm_m2, AR_if2_perp_ohm_m2 (2AR_if = the
     intercept minus the Sharvin term, the resistance of the two interfaces; with ``_err``),
     damping_interface_T (with ``_err``), dT_dL_per_layer,
-    dM_dL_muB_per_layer, alpha_source, and the spin-pumping prediction of the interface damping
+    dM_dL_muB_per_layer, alpha_source, n_lengths and L_fit_max_nm (the lengths fitted, all or
+    those kept by ``fit.min_conductance_e2h``), G_e2h_min (the smallest configuration-mean G_e2h over
+    the fitted lengths and magnetisations: the conductance per lateral cell and k∥, in e²/h;
+    below 1 the slab is longer than the localisation length of its lateral cell and a
+    :class:`tbmto.errors.LocalisationWarning` is issued), damping_k_participation_min (the
+    smallest configuration-mean damping_k_participation), and the spin-pumping prediction of the interface damping
     (:func:`pumping_table`): damping_interface_T_pumping (Σ_sides Re g↑↓ of the longest slab
     without SOC, e²/h per lateral cell, the units of damping_interface_T) and
     damping_interface_T_pumping_sharvin (with the Sharvin-corrected g̃↑↓), each with ``_err``
@@ -74,11 +81,13 @@ the available magnetisation is used and ``alpha_source`` says which.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from tbmto.errors import LocalisationWarning
 from tbmto.fit import alpha_from_slopes, fit_lines, resistivity_summary, resistivity_uohm_cm
 from tbmto.io import read_json, read_transport
 
@@ -99,12 +108,18 @@ _RUN_COLUMNS = ("L_layers", "config", "magnetization", "soc")
 system)."""
 _RESULT_COLUMNS = [
     "L_nm", "soc_form", "linearisation", "kgrid", "nested", "G_e2h", "area_nm2",
-    "R_ohm_m2", "damping_T", "damping_T_yy", "damping_T_xy", "damping_T_mean", "moment_muB",
+    "R_ohm_m2", "damping_T", "damping_T_yy", "damping_T_xy", "damping_T_mean", "damping_k_participation", "moment_muB",
     "n_modes_left", "n_modes_right", "n_k", "seconds",
 ]
 _REQUIRED_PLAN_COLUMNS = ("path", "system", "scan", "kind", "x", "delta_angstrom",
                           "lattice_constant_angstrom", "layer_spacing_angstrom", "direction",
                           *_RUN_COLUMNS)
+LOCALISED_G_E2H: float = 1.0
+"""k-averaged conductance per lateral cell (e²/h) below which a fitted length counts as
+Anderson-localised in its lateral cell (:class:`tbmto.errors.LocalisationWarning`): a
+quasi-one-dimensional wire of N channels and mean free path ℓ has g ≈ Nℓ/L, and its
+localisation length ξ ≈ Nℓ is reached at g ≈ 1 (Beenakker, Rev. Mod. Phys. 69, 731
+(1997))."""
 MIN_MOMENT_SLOPE_MUB: float = 1e-3
 """|dM/dL| (μB per layer and supercell) below which the slab counts as non-magnetic (α = NaN)."""
 
@@ -143,7 +158,7 @@ def transport_record(data: dict, plan_row: Mapping, source: str = "<dict>") -> d
         If a required result field is missing, or the file's SOC switch, magnetisation or slab
         length differs from the plan row.
     """
-    from tbmto.observables import area_resistance_ohm_m2
+    from tbmto.observables import area_resistance_ohm_m2, k_participation
 
     inputs, res = data.get("inputs", {}), data.get("result", {})
     for key in ("G_e2h", "area_nm2", "slab_layers"):
@@ -181,6 +196,7 @@ def transport_record(data: dict, plan_row: Mapping, source: str = "<dict>") -> d
         "damping_T_yy": t_yy,
         "damping_T_xy": _float(res.get("damping_T_xy")),
         "damping_T_mean": float(_transverse_mean(t_xx, t_yy)),
+        "damping_k_participation": k_participation(res.get("damping_k") or []),
         "moment_muB": _float(res.get("moment_muB")),
         "n_modes_left": _float(res.get("n_modes_left")),
         "n_modes_right": _float(res.get("n_modes_right")),
@@ -284,7 +300,7 @@ def _sharvin_ra(df: pd.DataFrame) -> float:
     return 0.5 * (float(area_resistance_ohm_m2(n_l, area)) + float(area_resistance_ohm_m2(n_r, area)))
 
 
-def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str) -> tuple[list[dict], dict]:
+def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str, warn: bool) -> tuple[list[dict], dict]:
     """Fit rows and summary entries for one (system, soc) group.
 
     When the group's rows are nested (boolean column ``nested`` true on every row: the shorter
@@ -391,26 +407,62 @@ def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str) -> tup
                 summ.update(alpha=a, alpha_err=a_err)
             else:  # no moment, no Gilbert damping: α is undefined, not huge
                 summ.update(alpha_source=source + " (non-magnetic: alpha undefined)")
+    summ.update(_localisation(df, first, warn))
     summ["n_lengths"] = int(df["L_layers"].nunique())
+    summ["L_fit_max_nm"] = float(df["L_nm"].max()) if "L_nm" in df.columns else math.nan
     summ["n_configs"] = int(df.groupby(["magnetization", "L_layers"])["config"].nunique().min())
     summ["fit_method"] = method
     return fits, summ
 
 
+def _localisation(df: pd.DataFrame, first, warn: bool) -> dict:
+    """G_e2h_min and damping_k_participation_min of one (system, soc) group; with ``warn`` a
+    :class:`~tbmto.errors.LocalisationWarning` when some fitted length has a configuration-mean
+    G_e2h below :data:`LOCALISED_G_E2H`."""
+    means = df.groupby(["magnetization", "L_layers"])["G_e2h"].mean()
+    g_min = float(means.min())
+    part = (float(df.groupby(["magnetization", "L_layers"])["damping_k_participation"].mean().min())
+            if "damping_k_participation" in df.columns else math.nan)
+    if warn and g_min < LOCALISED_G_E2H:
+        lengths = sorted({int(L) for (_, L), g in means.items() if g < LOCALISED_G_E2H})
+        seen = f", smallest k-participation of the damping {part:.2g}" if np.isfinite(part) else ""
+        warnings.warn(
+            f"system {first['system']!r} (soc={bool(first['soc'])}): at L = {lengths} layers the "
+            f"conductance per lateral cell and k-point is down to G = {g_min:.3g} e^2/h (< "
+            f"{LOCALISED_G_E2H:g}): the slab is longer than the localisation length of its lateral "
+            f"cell, so R(L) is not Ohmic and T(L) is carried by a few resonant k-points{seen}; fit "
+            "shorter geometry.lengths (or set fit.min_conductance_e2h) or use a larger "
+            "geometry.supercell", LocalisationWarning, stacklevel=5)
+    return {"G_e2h_min": g_min, "damping_k_participation_min": part}
+
+
 _SUMMARY_RESULT_COLUMNS = [
-    "soc", "n_lengths", "n_configs", "fit_method",
+    "soc", "n_lengths", "L_fit_max_nm", "n_configs", "fit_method",
     "rho_par_uohm_cm", "rho_par_uohm_cm_err", "rho_perp_uohm_cm", "rho_perp_uohm_cm_err",
     "rho_avg_uohm_cm", "rho_avg_uohm_cm_err", "amr", "amr_err", "alpha", "alpha_err", "alpha_source",
     "RA_interface_par_ohm_m2", "RA_interface_par_ohm_m2_err", "RA_interface_perp_ohm_m2",
     "RA_interface_perp_ohm_m2_err", "RA_sharvin_ohm_m2", "AR_if2_par_ohm_m2", "AR_if2_par_ohm_m2_err",
     "AR_if2_perp_ohm_m2", "AR_if2_perp_ohm_m2_err", "damping_interface_T", "damping_interface_T_err",
     "dT_dL_per_layer", "dT_dL_per_layer_err", "dM_dL_muB_per_layer", "dM_dL_muB_per_layer_err",
+    "G_e2h_min", "damping_k_participation_min",
 ]
 _FIT_COLUMNS = ["system", "soc", "quantity", "magnetization", "x_variable", "slope", "slope_err",
                 "intercept", "intercept_err", "n_lengths", "n_configs", "method"]
 
 
-def _fit_all(transport: pd.DataFrame, method: str, g: float, damping_from: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _conducting(grp: pd.DataFrame, min_conductance: float | None) -> pd.DataFrame:
+    """The rows of one (system, soc) group at lengths whose configuration-mean G_e2h is at least
+    ``min_conductance`` in every magnetisation (all rows for None)."""
+    if min_conductance is None:
+        return grp
+    g = grp.groupby(["L_layers", "magnetization"])["G_e2h"].mean().groupby("L_layers").min()
+    return grp[grp["L_layers"].isin(g.index[g >= min_conductance])]
+
+
+def _fit_all(transport: pd.DataFrame, method: str, g: float, damping_from: str,
+             min_conductance: float | None = None, warn: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if min_conductance is not None and not (np.isfinite(min_conductance) and min_conductance > 0):
+        raise ValueError(f"min_conductance must be a positive conductance in e²/h or None, got {min_conductance!r}")
     if damping_from not in ("par", "perp", "average"):
         raise ValueError(f"damping_from must be 'par', 'perp' or 'average', got {damping_from!r}")
     if not (np.isfinite(g) and g > 0):
@@ -419,8 +471,13 @@ def _fit_all(transport: pd.DataFrame, method: str, g: float, damping_from: str) 
         yy = transport["damping_T_yy"] if "damping_T_yy" in transport.columns else np.nan
         transport = transport.assign(damping_T_mean=_transverse_mean(transport["damping_T"], yy))
     fit_rows, summ_rows = [], []
-    for _, grp in transport.groupby(["system", "soc"], sort=True):
-        f, s = _fit_rows(grp, method, g, damping_from)
+    for (system, soc), grp in transport.groupby(["system", "soc"], sort=True):
+        kept = _conducting(grp, min_conductance)
+        if kept.empty:
+            raise ValueError(f"system {system!r} (soc={bool(soc)}): no length has G_e2h >= {min_conductance:g} "
+                             f"e²/h (largest {grp['G_e2h'].max():.3g}); lower fit.min_conductance_e2h or "
+                             "fit shorter geometry.lengths")
+        f, s = _fit_rows(kept, method, g, damping_from, warn)
         fit_rows += f
         summ_rows.append(s)
     fits = pd.DataFrame(fit_rows, columns=_FIT_COLUMNS)
@@ -429,13 +486,15 @@ def _fit_all(transport: pd.DataFrame, method: str, g: float, damping_from: str) 
     return fits, summary
 
 
-def fit_table(transport: pd.DataFrame, method: str = "spread", g: float = 2.0, damping_from: str = "par") -> pd.DataFrame:
-    """The ``fits`` table (line fits per system, SOC, quantity, magnetisation) from ``transport``."""
-    return _fit_all(transport, method, g, damping_from)[0]
+def fit_table(transport: pd.DataFrame, method: str = "spread", g: float = 2.0, damping_from: str = "par",
+              min_conductance: float | None = None) -> pd.DataFrame:
+    """The ``fits`` table (line fits per system, SOC, quantity, magnetisation) from ``transport``
+    (arguments as :func:`summary_table`, which also issues the localisation warnings)."""
+    return _fit_all(transport, method, g, damping_from, min_conductance, warn=False)[0]
 
 
 def summary_table(transport: pd.DataFrame, method: str = "spread", g: float = 2.0, damping_from: str = "par",
-                  pumping: pd.DataFrame | None = None) -> pd.DataFrame:
+                  pumping: pd.DataFrame | None = None, min_conductance: float | None = None) -> pd.DataFrame:
     """The ``summary`` table (ρ∥, ρ⊥, ρ̄, AMR, α with errors and intercepts) from ``transport``.
 
     Parameters
@@ -451,8 +510,19 @@ def summary_table(transport: pd.DataFrame, method: str = "spread", g: float = 2.
     pumping : DataFrame, optional
         :func:`pumping_table` of the systems' longest slabs: adds the spin-pumping prediction of
         the interface damping (NaN columns without).
+    min_conductance : float, optional
+        Fit each (system, soc) only over the lengths whose configuration-mean G_e2h (e²/h per
+        lateral cell and k∥) is at least this in every magnetisation (``fit.min_conductance_e2h``):
+        it keeps the fit within the localisation length of the lateral cell
+        (:data:`LOCALISED_G_E2H`). None: every length. ``n_lengths`` and ``L_fit_max_nm`` give
+        the lengths kept.
+
+    Raises
+    ------
+    ValueError
+        For bad settings, or a system none of whose lengths reaches ``min_conductance``.
     """
-    summary = _fit_all(transport, method, g, damping_from)[1]
+    summary = _fit_all(transport, method, g, damping_from, min_conductance)[1]
     cols = ["damping_interface_T_pumping", "damping_interface_T_pumping_err",
             "damping_interface_T_pumping_sharvin", "damping_interface_T_pumping_sharvin_err"]
     if pumping is None or pumping.empty:

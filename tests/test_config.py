@@ -128,6 +128,7 @@ BAD = [
     ({**BASE, "alloys": [{"elements": ["Ni", "Xe"], "x": [0.2]}]}, "alloys[0].lattice_constant",
      "lacks"),
     ({**BASE, "alloys": []}, "alloys, thermal", "at least one"),
+    (_with("fit.min_conductance_e2h", 0), "fit.min_conductance_e2h", "positive number"),
     ({**BASE, "alloys": [{"elements": ["Ni", "Fe"], "x": [0.2], "lattice_constant": "vegard"}, {"elements": ["Ni", "Fe"], "x": [0.5]}]}, "alloys[1].name", "distinct"),
 ]
 
@@ -243,6 +244,9 @@ def test_plan_paths_and_rule_arguments():
     assert changed.build_args(s, 6, 2) == plan.build_args(s, 6, 2)
     assert changed.scf_args(plan.systems[0].potential.label) == plan.scf_args(plan.systems[0].potential.label)
     assert changed.transport_args(s, "par", "soc") != plan.transport_args(s, "par", "soc")
+    # fit.min_conductance_e2h reaches the fit rule only when set (default: unchanged arguments)
+    assert "--min-conductance" not in plan.fit_args()
+    assert "--min-conductance 1.5" in expand_plan(_with("fit.min_conductance_e2h", 1.5)).fit_args()
 
 
 def test_layer_spacing():

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
+from tbmto.errors import LocalisationWarning
 from tbmto.fit import alpha_from_slopes, fit_line, fit_lines, resistivity_summary, resistivity_uohm_cm
-from tbmto.tables import fit_table, summary_table
+from tbmto.observables import k_participation
+from tbmto.tables import LOCALISED_G_E2H, fit_table, summary_table
 
 L = np.array([4.0, 6.0, 8.0, 10.0, 12.0])
 
@@ -205,6 +208,49 @@ def test_summary_without_perp_or_damping():
     s = summary_table(df).iloc[0]
     assert s["rho_par_uohm_cm"] == pytest.approx(4.0)
     assert math.isnan(s["rho_perp_uohm_cm"]) and math.isnan(s["amr"]) and math.isnan(s["alpha"])
+
+
+def test_localised_lengths_warn_and_report_the_smallest_conductance():
+    """A fit that reaches lengths with G < 1 e²/h per cell and k∥ (slab longer than the
+    localisation length of its lateral cell) warns; the Ohmic table does not."""
+    df = _synthetic_transport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LocalisationWarning)
+        s = summary_table(df).iloc[0]
+    expect = df.groupby(["magnetization", "L_layers"])["G_e2h"].mean().min()
+    assert s["G_e2h_min"] == pytest.approx(expect, rel=1e-12) and expect > LOCALISED_G_E2H
+    assert math.isnan(s["damping_k_participation_min"])  # no per-k data in this table
+    long = _synthetic_transport(rho_par=400.0, rho_perp=300.0)
+    long = long.assign(damping_k_participation=np.where(long["L_layers"] == 10, 0.1, 0.6))
+    with pytest.warns(LocalisationWarning, match=r"L = \[8, 10\] layers.*geometry.supercell"):
+        s = summary_table(long).iloc[0]
+    assert s["G_e2h_min"] < LOCALISED_G_E2H and s["damping_k_participation_min"] == pytest.approx(0.1)
+    assert s["rho_par_uohm_cm"] == pytest.approx(400.0, rel=1e-9)  # a warning, the fit still runs
+
+
+def test_min_conductance_keeps_the_conducting_lengths():
+    long = _synthetic_transport(rho_par=400.0, rho_perp=300.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LocalisationWarning)  # the excluded lengths do not warn
+        s = summary_table(long, min_conductance=LOCALISED_G_E2H).iloc[0]
+        f = fit_table(long, min_conductance=LOCALISED_G_E2H)
+    assert s["n_lengths"] == 2 and s["L_fit_max_nm"] == pytest.approx(6 * 0.1774)
+    assert s["G_e2h_min"] >= LOCALISED_G_E2H
+    assert s["rho_par_uohm_cm"] == pytest.approx(400.0, rel=1e-9) and s["alpha"] == pytest.approx(0.0046, rel=1e-9)
+    assert (f["n_lengths"] == 2).all()
+    with pytest.raises(ValueError, match="no length has G_e2h >= 100 e²/h.*fit.min_conductance_e2h"):
+        summary_table(long, min_conductance=100.0)
+    with pytest.raises(ValueError, match="min_conductance must be a positive"):
+        summary_table(long, min_conductance=-1.0)
+
+
+def test_k_participation():
+    assert k_participation(np.full(36, 2.5)) == pytest.approx(1.0)
+    assert k_participation(np.eye(1, 36).ravel() * 7.0) == pytest.approx(1.0 / 36)
+    assert k_participation([1.0, 3.0]) == pytest.approx(16.0 / (2 * 10.0))
+    assert math.isnan(k_participation([])) and math.isnan(k_participation([0.0, 0.0]))
+    with pytest.raises(ValueError, match="values must be finite and >= 0"):
+        k_participation([1.0, -0.5])
 
 
 def test_non_magnetic_slab_gives_undefined_alpha():

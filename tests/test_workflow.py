@@ -169,6 +169,9 @@ def test_tiny_run_produces_tables_and_figures(tiny_run):
     # one log per job, no temporary leftovers
     assert len(list((root / "logs" / "transport").rglob("*.log"))) == expected_jobs(plan)["transport"]
     assert tr["nested"].all() and np.isfinite(tr["damping_T_yy"]).all() and np.isfinite(tr["damping_T_xy"]).all()
+    # per-k damping reduced to its participation ratio; the minima reach the summary
+    assert tr["damping_k_participation"].between(1.0 / tr["n_k"].max(), 1.0).all()
+    assert (summary["G_e2h_min"] > 0).all() and summary["damping_k_participation_min"].between(0, 1).all()
     assert not list(root.rglob(".tmp_*"))
 
 
