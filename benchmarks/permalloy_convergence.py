@@ -13,7 +13,8 @@ of slab length, so one table shows how ρ̄, AMR and α move with
   6×6, 8×8, 10×10 half-step-shifted and the Γ-centred symmetric 7×7 = (2N−1)² mesh of the
   published TB-MTO code (configs/permalloy_{k8,k10,gamma7}_001.yaml), and 4×4 against 6×6 on
   the same 3×3 [111] structures (configs/permalloy_3x3_111_k6.yaml), and 8×8 on the first
-  192 layers of configurations 0–3 of them (configs/permalloy_3x3_111_k8.yaml).
+  192 layers of configurations 0–3 of them (configs/permalloy_3x3_111_k8.yaml); 4×4 against
+  6×6 on the same 3×3 [001] structures (configs/permalloy_3x3_001_k6.yaml).
 
 A bulk property of a cubic random alloy does not depend on the slab orientation, so the
 criterion of convergence is that [001] and [111] agree within errors at the same window.
@@ -55,11 +56,12 @@ STUDIES = (  # study, series label, direction, supercell, kmesh, kgrid
     ("permalloy_gamma7_001", "[001] 2x2, 7x7 k (Gamma)", "001", 2, 7, "gamma"),
     ("permalloy_3x3_111_k6", "[111] 3x3, 6x6 k", "111", 3, 6, "shifted"),
     ("permalloy_3x3_111_k8", "[111] 3x3, 8x8 k", "111", 3, 8, "shifted"),
+    ("permalloy_3x3_001_k6", "[001] 3x3, 6x6 k", "001", 3, 6, "shifted"),
 )
 K_PAIRS = (("permalloy_long_001", "permalloy_k8_001"), ("permalloy_long_001", "permalloy_k10_001"),
            ("permalloy_long_001", "permalloy_gamma7_001"), ("permalloy_3x3_111", "permalloy_3x3_111_k6"),
            ("permalloy_3x3_111", "permalloy_3x3_111_k8"),
-           ("permalloy_3x3_111_k6", "permalloy_3x3_111_k8"))
+           ("permalloy_3x3_111_k6", "permalloy_3x3_111_k8"), ("permalloy_3x3_001", "permalloy_3x3_001_k6"))
 """(reference, k-mesh point) pairs on the same structures (nested prefixes of the same increments)."""
 WINDOWS_NM = ((8.0, 35.0), (16.0, 52.0), (25.0, 70.0), (8.0, 70.0))
 """Fit windows of slab length (nm, inclusive); a window needs ≥ 3 of the study's lengths spanning
