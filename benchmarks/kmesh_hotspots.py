@@ -13,10 +13,11 @@ shifted n × n meshes of the same structures, and
 * plots the map of T_k at the longest L on the densest mesh, with the points of the sparser
   sub-meshes marked, next to α against k∥ per primitive vector (``--figure``).
 
-Usage (after running the kscan studies of docs/validation.md §14.7)::
+Usage (after ``tbmto run configs/permalloy_3x3_111_kscan{12,18,24}.yaml``, docs/validation.md
+§14.6)::
 
-    python benchmarks/kmesh_hotspots.py --results /tmp/run4/results/kscan111_k12 \\
-        /tmp/run4/results/kscan111_k18 /tmp/run4/results/kscan111_k24 --supercell 3
+    python benchmarks/kmesh_hotspots.py --results results/permalloy_3x3_111_kscan12 \\
+        results/permalloy_3x3_111_kscan18 results/permalloy_3x3_111_kscan24 --supercell 3
     python benchmarks/kmesh_hotspots.py --from-perk results/validation/kmesh_hotspots_111_perk.csv --supercell 3
 """
 
