@@ -14,7 +14,9 @@ of slab length, so one table shows how ρ̄, AMR and α move with
   published TB-MTO code (configs/permalloy_{k8,k10,gamma7}_001.yaml), and 4×4 against 6×6 on
   the same 3×3 [111] structures (configs/permalloy_3x3_111_k6.yaml), and 8×8 on the first
   192 layers of configurations 0–3 of them (configs/permalloy_3x3_111_k8.yaml); 4×4 against
-  6×6 on the same 3×3 [001] structures (configs/permalloy_3x3_001_k6.yaml).
+  6×6 on the same 3×3 [001] structures (configs/permalloy_3x3_001_k6.yaml);
+* the length again at 3×3: [111] to 79 nm with 16 configurations (configs/permalloy_3x3_111_long.yaml)
+  and [001] to 68 nm (configs/permalloy_3x3_001_long.yaml), extensions of the 3×3 studies.
 
 A bulk property of a cubic random alloy does not depend on the slab orientation, so the
 criterion of convergence is that [001] and [111] agree within errors at the same window.
@@ -57,13 +59,15 @@ STUDIES = (  # study, series label, direction, supercell, kmesh, kgrid
     ("permalloy_3x3_111_k6", "[111] 3x3, 6x6 k", "111", 3, 6, "shifted"),
     ("permalloy_3x3_111_k8", "[111] 3x3, 8x8 k", "111", 3, 8, "shifted"),
     ("permalloy_3x3_001_k6", "[001] 3x3, 6x6 k", "001", 3, 6, "shifted"),
+    ("permalloy_3x3_111_long", "[111] 3x3, 4x4 k, to 79 nm", "111", 3, 4, "shifted"),
+    ("permalloy_3x3_001_long", "[001] 3x3, 4x4 k, to 68 nm", "001", 3, 4, "shifted"),
 )
 K_PAIRS = (("permalloy_long_001", "permalloy_k8_001"), ("permalloy_long_001", "permalloy_k10_001"),
            ("permalloy_long_001", "permalloy_gamma7_001"), ("permalloy_3x3_111", "permalloy_3x3_111_k6"),
            ("permalloy_3x3_111", "permalloy_3x3_111_k8"),
            ("permalloy_3x3_111_k6", "permalloy_3x3_111_k8"), ("permalloy_3x3_001", "permalloy_3x3_001_k6"))
 """(reference, k-mesh point) pairs on the same structures (nested prefixes of the same increments)."""
-WINDOWS_NM = ((8.0, 35.0), (16.0, 52.0), (25.0, 70.0), (8.0, 70.0))
+WINDOWS_NM = ((8.0, 35.0), (16.0, 52.0), (25.0, 70.0), (40.0, 80.0), (8.0, 80.0))
 """Fit windows of slab length (nm, inclusive); a window needs ≥ 3 of the study's lengths spanning
 at least half its width."""
 QUANTITIES = ("rho_par_uohm_cm", "rho_perp_uohm_cm", "rho_avg_uohm_cm", "amr", "alpha")
