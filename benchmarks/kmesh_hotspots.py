@@ -4,14 +4,17 @@ Reads the per-k∥ damping T_k = Re Tr ∂S†/∂θ ∂S/∂θ and transmission
 result file stores (``damping_k``, ``transmission_k``) for one configuration computed on several
 shifted n × n meshes of the same structures, and
 
-* writes them as one table (``--perk``: mesh, i, j, kx, ky in 1/Å, L_layers, T_k, G_k);
+* writes them as one table (``<stem>_perk.csv``: mesh, i, j, kx, ky in 1/Å, L_layers, T_k, G_k;
+  the slab moment per length in ``<stem>_moment.csv``);
 * fits α = g (dT/dL) / (4π dM/dL) (seed Eq. 70, g = 2) on every mesh and on every shifted
   sub-mesh it contains (an m × m shifted mesh is the subset i = f a + (f − 1)/2 of the
   (f m) × (f m) one for odd f, :func:`tbmto.layers.kmesh`), so that meshes of different
-  density are compared on identical T_k (``--out``: mesh, k_per_vector, source, alpha,
-  dT_dL_per_layer, participation at the longest L, share of the largest 10 % of T_k);
+  density are compared on identical T_k (``<stem>.csv``: mesh, k_per_vector, source,
+  subset_factor, alpha, dT_dL_per_layer, participation at the longest L, share of the largest
+  10 % of T_k);
 * plots the map of T_k at the longest L on the densest mesh, with the points of the sparser
-  sub-meshes marked, next to α against k∥ per primitive vector (``--figure``).
+  sub-meshes marked, next to α against k∥ per primitive vector (``<stem>.png``). All outputs go
+  to results/validation.
 
 Usage (after ``tbmto run configs/permalloy_3x3_111_kscan{12,18,24}.yaml``, docs/validation.md
 §14.6)::
@@ -139,7 +142,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.results:
         perk, moment = collect(args.results, args.config)
-        moment.to_csv(OUT / f"{args.stem}_moment.csv", index=False)
+        atomic_write(OUT / f"{args.stem}_moment.csv", lambda tmp: moment.to_csv(tmp, index=False))
         atomic_write(OUT / f"{args.stem}_perk.csv", lambda tmp: perk.to_csv(tmp, index=False, float_format="%.9g"))
     else:
         perk = pd.read_csv(args.from_perk)

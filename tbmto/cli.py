@@ -344,13 +344,12 @@ def _cmd_plan(args) -> int:
 
 def _cmd_fit(args) -> int:
     from tbmto.io import read_table, write_table
-    from tbmto.tables import fit_table, potentials_table, pumping_table, summary_table, transport_table
+    from tbmto.tables import fit_and_summary_tables, potentials_table, pumping_table, transport_table
 
     transport = transport_table(read_table(args.runs))
-    fits = fit_table(transport, args.method, args.g_factor, args.damping_from, args.min_conductance)
     pumping = None if args.pumping is None else pumping_table(read_table(args.pumping))
-    summary = summary_table(transport, args.method, args.g_factor, args.damping_from, pumping=pumping,
-                            min_conductance=args.min_conductance)
+    fits, summary = fit_and_summary_tables(transport, args.method, args.g_factor, args.damping_from,
+                                           pumping=pumping, min_conductance=args.min_conductance)
     out = Path(args.out_dir)
     write_table(transport, out / "transport")
     write_table(fits, out / "fits")

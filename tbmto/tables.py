@@ -95,6 +95,7 @@ __all__ = [
     "transport_record",
     "transport_table",
     "fit_table",
+    "fit_and_summary_tables",
     "summary_table",
     "potentials_table",
     "interfaces_table",
@@ -522,14 +523,22 @@ def summary_table(transport: pd.DataFrame, method: str = "spread", g: float = 2.
     ValueError
         For bad settings, or a system none of whose lengths reaches ``min_conductance``.
     """
-    summary = _fit_all(transport, method, g, damping_from, min_conductance)[1]
+    return fit_and_summary_tables(transport, method, g, damping_from, pumping, min_conductance)[1]
+
+
+def fit_and_summary_tables(transport: pd.DataFrame, method: str = "spread", g: float = 2.0,
+                           damping_from: str = "par", pumping: pd.DataFrame | None = None,
+                           min_conductance: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``fits`` and ``summary`` tables from one set of line fits (arguments as
+    :func:`summary_table`; the localisation warnings are issued once)."""
+    fits, summary = _fit_all(transport, method, g, damping_from, min_conductance)
     cols = ["damping_interface_T_pumping", "damping_interface_T_pumping_err",
             "damping_interface_T_pumping_sharvin", "damping_interface_T_pumping_sharvin_err"]
     if pumping is None or pumping.empty:
-        return summary.assign(**{c: math.nan for c in cols})
+        return fits, summary.assign(**{c: math.nan for c in cols})
     agg = _means_and_errors(pumping.groupby("system"), ["T_pumping", "T_pumping_sharvin"]).drop(columns="n")
     agg.columns = cols
-    return summary.merge(agg.reset_index(), on="system", how="left")
+    return fits, summary.merge(agg.reset_index(), on="system", how="left")
 
 
 def _means_and_errors(grp, columns: Sequence[str]) -> pd.DataFrame:

@@ -59,7 +59,7 @@ def test_anderson_chain_localisation_length(samples):
 
 
 def test_localised_chain_unitary_and_nested_equals_independent(samples):
-    lead, lnT, results = samples
+    lead, _, results = samples
     h0, v = chain_blocks()
     trunk = _chain(np.random.default_rng(0), LENGTHS[-1])
     for i, L in enumerate(LENGTHS[::2]):
