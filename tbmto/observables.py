@@ -26,6 +26,8 @@ __all__ = [
     "gilbert_alpha",
     "mixing_conductances",
     "k_participation",
+    "fano_factor",
+    "FANO_DIFFUSIVE",
 ]
 
 E2_OVER_H_SIEMENS: float = (1.602176634e-19) ** 2 / 6.62607015e-34
@@ -181,3 +183,42 @@ def k_participation(values) -> float:
         return math.nan
     x = _nonneg("values", x)
     return float(x.sum() ** 2 / (x.size * np.sum(x**2)))
+
+
+FANO_DIFFUSIVE: float = 1.0 / 3.0
+"""Fano factor of a metallic diffusive conductor, l ≪ L ≪ N l (Beenakker & Büttiker, PRB 46,
+1889 (1992); Nagaev, Phys. Lett. A 169, 103 (1992))."""
+
+
+def fano_factor(noise, transmission) -> float:
+    """Fano factor F = Σ_k Tr t†t(1 − t†t) / Σ_k Tr t†t of a k∥-resolved conductor.
+
+    The ratio of the zero-temperature shot noise to the Poisson value 2e|I| (Büttiker, PRL 65,
+    2901 (1990); Beenakker, Rev. Mod. Phys. 69, 731 (1997), Sec. II.B): 0 for a ballistic
+    conductor (every channel open), :data:`FANO_DIFFUSIVE` = 1/3 for a diffusive one
+    whatever its disorder, and → 1 for a tunnel barrier or a slab longer than its localisation
+    length (a few resonant channels). Applied to a slab between ideal leads it tells which
+    regime a length is in without knowing the mean free path: F well below 1/3 at the fitted
+    lengths means channels still cross ballistically and R(L) is not yet Ohmic.
+
+    Parameters
+    ----------
+    noise : array_like of float
+        Per-k∥ Tr t†t(1 − t†t) (:meth:`tbmto.wfm.SMatrixResult.noise_trace`), ≥ 0.
+    transmission : array_like of float
+        Per-k∥ Tr t†t, same shape, ≥ 0.
+
+    Returns
+    -------
+    float
+        F (dimensionless, in [0, 1]); NaN for empty input or zero total transmission.
+    """
+    s, t = np.asarray(noise, dtype=float).ravel(), np.asarray(transmission, dtype=float).ravel()
+    if s.shape != t.shape:
+        raise ValueError(f"noise and transmission must have the same length, got {s.size} and {t.size}")
+    if t.size == 0 or not np.any(t):
+        return math.nan
+    # round-off can leave Tr t†t(1 − t†t) at −1e−16 for a fully open channel
+    s = _nonneg("noise", np.where(np.abs(s) < 1e-12 * np.maximum(t, 1.0), np.abs(s), s))
+    t = _nonneg("transmission", t)
+    return float(s.sum() / t.sum())

@@ -15,13 +15,17 @@ Tables (units in the column names; written as CSV and parquet by :func:`tbmto.io
     delta_angstrom, delta_over_a, lattice, lattice_constant_angstrom, layer_spacing_angstrom,
     direction, lead), then L_layers, L_nm, config, magnetization, soc, soc_form,
     linearisation, kgrid, nested, G_e2h, area_nm2, R_ohm_m2 (the area resistance R·A = A/G),
-    damping_T, damping_T_yy, damping_T_xy, damping_T_mean, damping_k_participation, moment_muB,
+    damping_T, damping_T_yy, damping_T_xy, damping_T_mean, damping_k_participation, fano, moment_muB,
     n_modes_left, n_modes_right, n_k, seconds. The damping tensor G̃_ab = ⟨Re Tr ∂S†/∂θ_a ∂S/∂θ_b⟩ is given in
     the frame of the two rotation axes ⊥ m (ê₁ = ẑ × m̂, or x̂ for m ∥ ẑ; ê₂ = m̂ × ê₁):
     damping_T = G̃_xx (ê₁), damping_T_yy, damping_T_xy; damping_T_mean = (G̃_xx + G̃_yy)/2, the
     damping of a precession of m about itself (= damping_T for files without the tensor).
     damping_k_participation is the participation ratio (Σ_k T_k)²/(n_k Σ_k T_k²) of the per-k∥
-    damping (:func:`tbmto.observables.k_participation`; NaN without per-k data).
+    damping (:func:`tbmto.observables.k_participation`; NaN without per-k data). fano is the
+    Fano factor Σ_k Tr t†t(1 − t†t)/Σ_k Tr t†t (:func:`tbmto.observables.fano_factor`): ≈ 1/3
+    once the slab is diffusive, below while channels still cross it ballistically, towards 1
+    when it is longer than the localisation length of its lateral cell (NaN for result files
+    written before the column existed).
     ``nested`` is true when the lengths of one configuration are prefixes of one structure.
 ``fits``
     One row per (system, soc, quantity, magnetization) line fit: quantity ``RA_ohm_m2`` vs
@@ -40,7 +44,9 @@ Tables (units in the column names; written as CSV and parquet by :func:`tbmto.io
     the fitted lengths and magnetisations: the conductance per lateral cell and k∥, in e²/h;
     below 1 the slab is longer than the localisation length of its lateral cell and a
     :class:`tbmto.errors.LocalisationWarning` is issued), damping_k_participation_min (the
-    smallest configuration-mean damping_k_participation), and the spin-pumping prediction of the interface damping
+    smallest configuration-mean damping_k_participation), fano_min and fano_max (the range of the
+    configuration-mean Fano factor over the fitted lengths: both near 1/3 when every fitted
+    length is diffusive), and the spin-pumping prediction of the interface damping
     (:func:`pumping_table`): damping_interface_T_pumping (Σ_sides Re g↑↓ of the longest slab
     without SOC, e²/h per lateral cell, the units of damping_interface_T) and
     damping_interface_T_pumping_sharvin (with the Sharvin-corrected g̃↑↓), each with ``_err``
@@ -109,7 +115,7 @@ _RUN_COLUMNS = ("L_layers", "config", "magnetization", "soc")
 system)."""
 _RESULT_COLUMNS = [
     "L_nm", "soc_form", "linearisation", "kgrid", "nested", "G_e2h", "area_nm2",
-    "R_ohm_m2", "damping_T", "damping_T_yy", "damping_T_xy", "damping_T_mean", "damping_k_participation", "moment_muB",
+    "R_ohm_m2", "damping_T", "damping_T_yy", "damping_T_xy", "damping_T_mean", "damping_k_participation", "fano", "moment_muB",
     "n_modes_left", "n_modes_right", "n_k", "seconds",
 ]
 _REQUIRED_PLAN_COLUMNS = ("path", "system", "scan", "kind", "x", "delta_angstrom",
@@ -159,7 +165,7 @@ def transport_record(data: dict, plan_row: Mapping, source: str = "<dict>") -> d
         If a required result field is missing, or the file's SOC switch, magnetisation or slab
         length differs from the plan row.
     """
-    from tbmto.observables import area_resistance_ohm_m2, k_participation
+    from tbmto.observables import area_resistance_ohm_m2, fano_factor, k_participation
 
     inputs, res = data.get("inputs", {}), data.get("result", {})
     for key in ("G_e2h", "area_nm2", "slab_layers"):
@@ -198,6 +204,7 @@ def transport_record(data: dict, plan_row: Mapping, source: str = "<dict>") -> d
         "damping_T_xy": _float(res.get("damping_T_xy")),
         "damping_T_mean": float(_transverse_mean(t_xx, t_yy)),
         "damping_k_participation": k_participation(res.get("damping_k") or []),
+        "fano": (fano_factor(res["noise_k"], res["transmission_k"]) if res.get("noise_k") else math.nan),
         "moment_muB": _float(res.get("moment_muB")),
         "n_modes_left": _float(res.get("n_modes_left")),
         "n_modes_right": _float(res.get("n_modes_right")),
@@ -408,7 +415,7 @@ def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str, warn: 
                 summ.update(alpha=a, alpha_err=a_err)
             else:  # no moment, no Gilbert damping: α is undefined, not huge
                 summ.update(alpha_source=source + " (non-magnetic: alpha undefined)")
-    summ.update(_localisation(df, first, warn))
+    summ.update(_regime(df, first, warn))
     summ["n_lengths"] = int(df["L_layers"].nunique())
     summ["L_fit_max_nm"] = float(df["L_nm"].max()) if "L_nm" in df.columns else math.nan
     summ["n_configs"] = int(df.groupby(["magnetization", "L_layers"])["config"].nunique().min())
@@ -416,8 +423,9 @@ def _fit_rows(df: pd.DataFrame, method: str, g: float, damping_from: str, warn: 
     return fits, summ
 
 
-def _localisation(df: pd.DataFrame, first, warn: bool) -> dict:
-    """G_e2h_min and damping_k_participation_min of one (system, soc) group; with ``warn`` a
+def _regime(df: pd.DataFrame, first, warn: bool) -> dict:
+    """G_e2h_min, damping_k_participation_min, fano_min and fano_max (configuration means over
+    the fitted lengths and magnetisations) of one (system, soc) group; with ``warn`` a
     :class:`~tbmto.errors.LocalisationWarning` when some fitted length has a configuration-mean
     G_e2h below :data:`LOCALISED_G_E2H`."""
     means = df.groupby(["magnetization", "L_layers"])["G_e2h"].mean()
@@ -434,7 +442,10 @@ def _localisation(df: pd.DataFrame, first, warn: bool) -> dict:
             f"cell, so R(L) is not Ohmic and T(L) is carried by a few resonant k-points{seen}; fit "
             "shorter geometry.lengths (or set fit.min_conductance_e2h) or use a larger "
             "geometry.supercell", LocalisationWarning, stacklevel=5)
-    return {"G_e2h_min": g_min, "damping_k_participation_min": part}
+    fano = (df.groupby(["magnetization", "L_layers"])["fano"].mean() if "fano" in df.columns
+            else pd.Series([math.nan]))
+    return {"G_e2h_min": g_min, "damping_k_participation_min": part,
+            "fano_min": float(fano.min()), "fano_max": float(fano.max())}
 
 
 _SUMMARY_RESULT_COLUMNS = [
@@ -445,7 +456,7 @@ _SUMMARY_RESULT_COLUMNS = [
     "RA_interface_perp_ohm_m2_err", "RA_sharvin_ohm_m2", "AR_if2_par_ohm_m2", "AR_if2_par_ohm_m2_err",
     "AR_if2_perp_ohm_m2", "AR_if2_perp_ohm_m2_err", "damping_interface_T", "damping_interface_T_err",
     "dT_dL_per_layer", "dT_dL_per_layer_err", "dM_dL_muB_per_layer", "dM_dL_muB_per_layer_err",
-    "G_e2h_min", "damping_k_participation_min",
+    "G_e2h_min", "damping_k_participation_min", "fano_min", "fano_max",
 ]
 _FIT_COLUMNS = ["system", "soc", "quantity", "magnetization", "x_variable", "slope", "slope_err",
                 "intercept", "intercept_err", "n_lengths", "n_configs", "method"]

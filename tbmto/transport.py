@@ -44,7 +44,7 @@ from ase import Atoms
 from tbmto.errors import PhysicsError
 from tbmto.layers import KGRIDS, LayeredSystem, kmesh as make_kmesh
 from tbmto.onsite import SOC_FORMS
-from tbmto.observables import conductance_per_area, gilbert_alpha, sharvin_conductance_per_area
+from tbmto.observables import conductance_per_area, fano_factor, gilbert_alpha, sharvin_conductance_per_area
 from tbmto.potentials import Potentials
 from tbmto.materials import wigner_seitz_radius
 from tbmto.structure import REGION_SLAB, positive_int_pair
@@ -102,6 +102,9 @@ class TransportResult:
         Computed by the batched k∥ path (:func:`tbmto.wfm.batched.transmission_batched`).
     transmission_k, damping_k : list of float
         Per-k∥ Tr t t† and Re Tr ∂S†∂S (k order of :func:`tbmto.layers.kmesh`).
+    noise_k : list of float
+        Per-k∥ shot-noise trace Tr t†t(1 − t†t) (:meth:`tbmto.wfm.SMatrixResult.noise_trace`);
+        :attr:`fano` is their ratio to the transmission.
     timings : dict
         Seconds: ``salpha_pairs_s`` (padded scattering regions of the trunk and the branch windows), ``salpha_lead_pairs_s``,
         ``model_s`` (on-site terms and every S^α table of :class:`tbmto.model.NestedMTOModel`),
@@ -146,6 +149,13 @@ class TransportResult:
     slab_layers: int = 0
     nested_lengths: list[int] | None = None
     batched: bool = False
+    noise_k: list[float] = field(default_factory=list)
+
+    @property
+    def fano(self) -> float:
+        """Fano factor Σ_k noise_k / Σ_k transmission_k (:func:`tbmto.observables.fano_factor`;
+        ≈ 1/3 once the slab is diffusive, NaN without per-k data)."""
+        return fano_factor(self.noise_k, self.transmission_k) if self.noise_k else math.nan
 
     @property
     def conductance_per_area(self) -> float:
@@ -205,6 +215,8 @@ class KPointRecord:
     ----------
     transmission : ndarray (n_L,)
         Tr t t† per length.
+    noise : ndarray (n_L,)
+        Tr t†t(1 − t†t) per length (:meth:`tbmto.wfm.SMatrixResult.noise_trace`).
     n_left : int
         Propagating channels of the left lead.
     n_right : ndarray (n_L,)
@@ -218,6 +230,7 @@ class KPointRecord:
     """
 
     transmission: np.ndarray
+    noise: np.ndarray
     n_left: int
     n_right: np.ndarray
     damping: np.ndarray
@@ -417,7 +430,8 @@ def compute(
         dmp = (np.stack([r.damping_tensor() for r in res]) if n_d else np.zeros((n_len, 0, 0)))
         # lead modes are obtained inside systems(): count their time as WFM, not assembly
         return KPointRecord(
-            transmission=np.array([r.transmission() for r in res]), n_left=int(res[0].n_left),
+            transmission=np.array([r.transmission() for r in res]),
+            noise=np.array([r.noise_trace() for r in res]), n_left=int(res[0].n_left),
             n_right=np.array([r.n_right for r in res]), damping=dmp,
             assembly_s=tb - ta - leads.stats.seconds, wfm_s=tc - tb + leads.stats.seconds, leads=leads.stats)
 
@@ -439,7 +453,8 @@ def compute(
             raise _kpoint_error(exc, atoms, soc, energy_Ry, kgrid, (n1, n2),
                                 range(start, start + len(chunk)), ks) from exc
         tc = time.perf_counter()
-        return [KPointRecord(transmission=np.array([res.transmission[i]]), n_left=int(res.n_left[i]),
+        return [KPointRecord(transmission=np.array([res.transmission[i]]), noise=np.array([res.noise[i]]),
+                             n_left=int(res.n_left[i]),
                              n_right=np.array([res.n_right[i]]), damping=np.zeros((1, 0, 0)),
                              assembly_s=(tb - ta) / len(chunk), wfm_s=(tc - tb) / len(chunk), leads=LeadStats())
                 for i in range(len(chunk))]
@@ -456,6 +471,7 @@ def compute(
     t_loop = time.perf_counter() - t0
     nk = len(ks)
     trans = np.stack([r.transmission for r in recs])  # (nk, n_L)
+    noise = np.stack([r.noise for r in recs])
     n_right = np.stack([r.n_right for r in recs]).astype(float)
     n_left = np.array([r.n_left for r in recs], dtype=float)
     dmp = np.stack([r.damping for r in recs])  # (nk, n_L, n_d, n_d)
@@ -507,6 +523,7 @@ def compute(
             nested_lengths=list(lens) if lengths is not None else None,
             batched=bool(batched),
             transmission_k=[float(x) for x in trans[:, c]],
+            noise_k=[float(x) for x in noise[:, c]],
             damping_k=[float(x) for x in dmp[:, c, 0, 0]] if damping else [],
             timings={
                 "salpha_pairs_s": pairs_s,

@@ -43,6 +43,7 @@ def _assert_equal_results(nested, ref):
     assert nested.n_atoms == ref.n_atoms and nested.n_slab_atoms == ref.n_slab_atoms
     assert nested.n_principal_layers == ref.n_principal_layers
     np.testing.assert_allclose(nested.transmission_k, ref.transmission_k, rtol=REL, atol=1e-14)
+    np.testing.assert_allclose(nested.noise_k, ref.noise_k, rtol=REL, atol=1e-12)
 
 
 CASES = [

@@ -434,6 +434,8 @@ def test_batched_path_equals_per_k_path(pot_mag):
     per_k = compute(atoms, pot_mag, batched=False, **kw)
     assert auto.batched and not per_k.batched
     np.testing.assert_allclose(auto.transmission_k, per_k.transmission_k, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(auto.noise_k, per_k.noise_k, rtol=1e-9, atol=1e-12)
+    assert 0.0 < auto.fano < 1.0
     assert (auto.n_modes_left, auto.n_modes_right) == (per_k.n_modes_left, per_k.n_modes_right)
     assert not compute(atoms, pot_mag, damping=True, **kw).batched
     with pytest.raises(ValueError, match="batched=True computes G only"):

@@ -33,21 +33,24 @@ TOL = 1e-10
 
 
 def per_k(args, energy=0.0):
-    """smatrix on every batch element: (T, N_left, N_right)."""
+    """smatrix on every batch element: (T, N_left, N_right, Tr t†t(1 − t†t))."""
     hl, vl, hs, vs, hr, vr = args
     out = []
     for b in range(hl.shape[0]):
         r = smatrix(hl[b], vl[b], [x[b] for x in hs], [x[b] for x in vs], hr[b], vr[b], energy)
-        out.append((r.transmission(), r.n_left, r.n_right))
-    t, nl, nr = (np.array(c) for c in zip(*out))
-    return t, nl, nr
+        out.append((r.transmission(), r.n_left, r.n_right, r.noise_trace()))
+    t, nl, nr, noise = (np.array(c) for c in zip(*out))
+    return t, nl, nr, noise
 
 
 def assert_matches(res: BatchedResult, args, energy=0.0, tol=TOL):
-    t, nl, nr = per_k(args, energy)
+    """Channel counts, T and the shot-noise trace of the batched (Caroli / Mahaux–Weidenmüller)
+    path equal the per-element S-matrix."""
+    t, nl, nr, noise = per_k(args, energy)
     np.testing.assert_array_equal(res.n_left, nl)
     np.testing.assert_array_equal(res.n_right, nr)
     np.testing.assert_allclose(res.transmission, t, rtol=0, atol=tol)
+    np.testing.assert_allclose(res.noise, noise, rtol=0, atol=tol)
     assert np.all(res.unitarity_error < 1e-9)
     return t
 

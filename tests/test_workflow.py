@@ -172,6 +172,9 @@ def test_tiny_run_produces_tables_and_figures(tiny_run):
     # per-k damping reduced to its participation ratio; the minima reach the summary
     assert tr["damping_k_participation"].between(1.0 / tr["n_k"].max(), 1.0).all()
     assert (summary["G_e2h_min"] > 0).all() and summary["damping_k_participation_min"].between(0, 1).all()
+    # shot-noise Fano factor of every run, its range over the fitted lengths in the summary
+    assert tr["fano"].between(0, 1).all()
+    assert (summary["fano_min"] <= summary["fano_max"]).all() and summary["fano_max"].between(0, 1).all()
     assert not list(root.rglob(".tmp_*"))
 
 

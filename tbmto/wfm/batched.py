@@ -154,6 +154,10 @@ class BatchedResult:
         (B,) Landauer transmission T = Tr t†t (conductance in units of e²/h).
     n_left, n_right : numpy.ndarray
         (B,) int, propagating channels of the left / right lead.
+    noise : numpy.ndarray
+        (B,) Tr t†t(1 − t†t), the shot-noise trace (:meth:`tbmto.wfm.SMatrixResult.noise_trace`),
+        from t = W_R† G_{M−1,0} W_L (equal to the S-matrix t up to unitary rotations of the
+        channels, which leave the trace unchanged).
     unitarity_error : numpy.ndarray
         (B,) current-conservation check: for batched elements the larger of
         |N_R − T − Tr r′†r′| and |T − Tr t†t| of the Mahaux–Weidenmüller S-matrix built
@@ -176,6 +180,7 @@ class BatchedResult:
     transmission: np.ndarray
     n_left: np.ndarray
     n_right: np.ndarray
+    noise: np.ndarray
     unitarity_error: np.ndarray
     fallback: np.ndarray
     reason: tuple
@@ -1018,7 +1023,9 @@ def transmission_batched(
     k = w_r.shape[2]
     col = np.arange(k)
     rp_mw[:, col, col] -= col[None, :] >= (k - n_r[:, None])  # −1 on the N_R active columns
-    t_w = np.sum(np.abs(_h(w_r) @ xw) ** 2, axis=(1, 2))
+    t_mw = _h(w_r) @ xw
+    t_w = np.sum(np.abs(t_mw) ** 2, axis=(1, 2))
+    noise = t_w - np.sum(np.abs(_h(t_mw) @ t_mw) ** 2, axis=(1, 2))
     refl_r = np.sum(np.abs(rp_mw) ** 2, axis=(1, 2))
     uerr = np.maximum(np.abs(n_r - trans - refl_r), np.abs(trans - t_w))
 
@@ -1031,6 +1038,7 @@ def transmission_batched(
     fail(~(uerr <= unitarity_tol * np.maximum(1.0, np.maximum(n_l, n_r))), "reflection sum check failed")
     fb = reason != ""
     trans = np.where(fb, np.nan, trans)
+    noise = np.where(fb, np.nan, noise)
     uerr = np.where(fb, np.nan, uerr)
     if np.any(fb):
         if not fallback:
@@ -1046,9 +1054,10 @@ def transmission_batched(
                 kind = LeadModeError if isinstance(exc, LeadModeError) else ValueError
                 raise kind(f"batch element {int(b)} ({reason[b]}): {exc}") from exc
             trans[b], n_l[b], n_r[b] = res.transmission(), res.n_left, res.n_right
+            noise[b] = res.noise_trace()
             uerr[b] = res.unitarity_error()
     n_solves = left.n_solved + (0 if same else right.n_solved)
-    return BatchedResult(transmission=trans, n_left=n_l.astype(int), n_right=n_r.astype(int),
+    return BatchedResult(transmission=trans, n_left=n_l.astype(int), n_right=n_r.astype(int), noise=noise,
                          unitarity_error=uerr, fallback=fb, reason=tuple(str(s) for s in reason), energy=e,
                          n_lead_solves=n_solves, n_mapped=n_mapped)
 

@@ -143,6 +143,17 @@ class SMatrixResult:
         """Landauer transmission T = Tr t†t (conductance in units of e²/h)."""
         return float(np.sum(np.abs(self.t) ** 2))
 
+    def noise_trace(self) -> float:
+        """Tr t†t(1 − t†t) = Σ_n τ_n(1 − τ_n) over the transmission eigenvalues τ_n of t†t.
+
+        The zero-temperature shot-noise power of the two-terminal conductor in units of
+        2e³|V|/h (Büttiker, PRL 65, 2901 (1990), Eq. 10); divided by :meth:`transmission` it is
+        the Fano factor (:func:`tbmto.observables.fano_factor`). Dimensionless, between 0 (every
+        channel fully open or closed) and min(T, N/4) for N incoming channels.
+        """
+        tt = self.t.conj().T @ self.t
+        return float(np.real(np.trace(tt)) - np.sum(np.abs(tt) ** 2))
+
     def damping_trace(self) -> float:
         """Re Tr(∂S†/∂θ ∂S/∂θ) (seed Eq. 66/69; dimensionless per rad²).
 
