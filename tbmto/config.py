@@ -1044,13 +1044,14 @@ class StudyPlan:
     def figure_names(self) -> list[str]:
         """Figure stems produced for this study (see :mod:`tbmto.plots`).
 
-        Always the R(L) fit figure and, with damping, the T(L) fit figure; ρ(x), AMR(x), α(x)
+        Always the R(L) fit figure, the Fano factor F(L) (ballistic, diffusive or localised)
+        and, with damping, the T(L) fit figure; ρ(x), AMR(x), α(x)
         when an alloy scan has ≥ 2 concentrations; ρ(Δ), α(Δ) when a thermal scan has ≥ 2
         displacements. AMR needs both magnetisations, α needs damping.
         """
         if not self.systems:
             return []
-        names = ["fit_resistance"]
+        names = ["fit_resistance", "fano_length"]
         if self.damping:
             names.append("fit_damping")
         both = {"par", "perp"} <= set(self.magnetizations)

@@ -5,6 +5,9 @@ Figure kinds (:data:`FIGURES`), each a pure function of the tables returning a F
 ``fit_resistance``  R·A versus L (nm) per system: every configuration (small dots), the
                     configuration mean ± standard error, and the fitted line (seed Fig. 4 inset).
 ``fit_damping``     T(L) = <Re Tr ∂S†/∂θ ∂S/∂θ>_k versus L (layers), same layout (Fig. 5 inset).
+``fano_length``     shot-noise Fano factor F versus L (nm) per system, the diffusive 1/3 marked:
+                    below it channels still cross the slab ballistically, above it the slab is
+                    longer than the localisation length of its lateral cell.
 ``rho_x``           ρ̄ (or ρ∥/ρ⊥) versus the scanned fraction x (of the scan's ``x_element``, e.g.
                     Fe in Ni(1−x)Fe(x), Co in Fe(1−x)Co(x)) with and without SOC (Fig. 4).
 ``amr_x``           AMR (%) versus x (SOC runs).
@@ -56,6 +59,17 @@ def _soc_label(soc: bool) -> str:
     return "SOC" if soc else "no SOC"
 
 
+def _configuration_points(ax, grp: pd.DataFrame, x_col: str, value: str, y_scale: float, m: str, soc: bool) -> None:
+    """Every configuration (small dots) and the configuration mean ± standard error of
+    ``value`` versus ``x_col`` for one (magnetisation, SOC) group."""
+    color, style = _M_COLOR.get(m, "k"), _SOC_STYLE[bool(soc)]
+    ax.plot(grp[x_col], grp[value] * y_scale, ".", color=color, alpha=0.35, ms=4)
+    stats = grp.groupby(x_col)[value].agg(["mean", "std", "count"]).reset_index()
+    sem = (stats["std"] / np.sqrt(stats["count"])).fillna(0.0)
+    ax.errorbar(stats[x_col], stats["mean"] * y_scale, yerr=sem * y_scale, fmt=style["marker"],
+                color=color, mfc=style.get("mfc", color), capsize=3, label=f"m {m}, {_soc_label(bool(soc))}")
+
+
 def _fit_figure(transport: pd.DataFrame, fits: pd.DataFrame, value: str, quantity: str,
                 x_col: str, x_scale: float, y_scale: float, xlabel: str, ylabel: str):
     systems = list(dict.fromkeys(transport["system"]))
@@ -68,12 +82,7 @@ def _fit_figure(transport: pd.DataFrame, fits: pd.DataFrame, value: str, quantit
                 continue
             color = _M_COLOR.get(m, "k")
             style = _SOC_STYLE[bool(soc)]
-            ax.plot(grp[x_col], grp[value] * y_scale, ".", color=color, alpha=0.35, ms=4)
-            stats = grp.groupby(x_col)[value].agg(["mean", "std", "count"]).reset_index()
-            sem = (stats["std"] / np.sqrt(stats["count"])).fillna(0.0)
-            ax.errorbar(stats[x_col], stats["mean"] * y_scale, yerr=sem * y_scale, fmt=style["marker"],
-                        color=color, mfc=style.get("mfc", color), capsize=3,
-                        label=f"m {m}, {_soc_label(bool(soc))}")
+            _configuration_points(ax, grp, x_col, value, y_scale, m, soc)
             row = fits[(fits["system"] == system) & (fits["quantity"] == quantity)
                        & (fits["magnetization"] == m) & (fits["soc"] == bool(soc))]
             if not row.empty:
@@ -237,9 +246,37 @@ WALL_FIGURES = {"alpha_dw": alpha_dw, "pbeta_dw": pbeta_dw}
 """Figure kind → function(domain-walls table) → matplotlib Figure."""
 
 
+def fano_length(transport: pd.DataFrame, fits: pd.DataFrame, summary: pd.DataFrame):
+    """Fano factor F = Σ_k Tr t†t(1 − t†t)/Σ_k Tr t†t versus L (nm) per system: configuration
+    points, means ± s.e.m., the diffusive value 1/3 (Beenakker & Büttiker, PRB 46, 1889 (1992))
+    dashed. Panels are empty for tables written before the ``fano`` column."""
+    from tbmto.observables import FANO_DIFFUSIVE
+
+    systems = list(dict.fromkeys(transport["system"]))
+    fig, axes = _grid(len(systems))
+    values = transport["fano"] if "fano" in transport.columns else pd.Series(np.nan, index=transport.index)
+    for ax, system in zip(axes, systems):
+        sub = transport.assign(fano=values)[transport["system"] == system]
+        for (m, soc), grp in sub.groupby(["magnetization", "soc"], sort=True):
+            grp = grp[np.isfinite(grp["fano"])]
+            if not grp.empty:
+                _configuration_points(ax, grp, "L_nm", "fano", 1.0, m, soc)
+        ax.axhline(FANO_DIFFUSIVE, color="0.4", ls="--", lw=1, label="diffusive, 1/3")
+        ax.set_title(system, fontsize=9)
+        ax.set_xlabel("L (nm)")
+        ax.set_ylabel("Fano factor $F$")
+        ax.set_xlim(left=0.0)
+        ax.set_ylim(0.0, max(0.5, float(np.nanmax(sub["fano"], initial=0.0)) * 1.1))
+    if axes:
+        axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 FIGURES = {
     "fit_resistance": fit_resistance,
     "fit_damping": fit_damping,
+    "fano_length": fano_length,
     "rho_x": rho_x,
     "amr_x": amr_x,
     "alpha_x": alpha_x,

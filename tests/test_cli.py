@@ -145,7 +145,7 @@ def test_fit_and_plot_on_synthetic_results(tmp_path, monkeypatch):
     assert s["rho_perp_uohm_cm"] == pytest.approx(4.5, rel=1e-6)
     assert s["alpha"] == pytest.approx(2 * 0.1 / (4 * math.pi * 0.6), rel=1e-9)
     assert s["delta_over_a"] == pytest.approx(0.02) and s["composition"] == "Ni"
-    for kind in ("fit_resistance", "fit_damping", "rho_delta", "alpha_delta"):
+    for kind in ("fit_resistance", "fano_length", "fit_damping", "rho_delta", "alpha_delta"):
         stem = tmp_path / "figures" / kind
         assert main(["plot", kind, "--tables-dir", str(tmp_path / "tables"), "--out", str(stem)]) == 0
         assert stem.with_suffix(".png").stat().st_size > 1000

@@ -218,7 +218,7 @@ def test_plan_thermal_shares_potentials_and_converts_delta():
     assert [s.delta_angstrom for s in plan.systems] == pytest.approx([0.03524, 0.07048])
     assert len(plan.potentials()) == 2  # one Ni potential and one Cu lead for every Δ
     assert {s.potential.label for s in plan.systems} == {"Ni_fcc_a3.5240"}
-    assert plan.figure_names() == ["fit_resistance", "fit_damping", "rho_delta", "alpha_delta"]
+    assert plan.figure_names() == ["fit_resistance", "fano_length", "fit_damping", "rho_delta", "alpha_delta"]
 
 
 def test_plan_paths_and_rule_arguments():
