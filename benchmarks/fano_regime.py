@@ -38,7 +38,7 @@ OUT = Path("results/validation")
 UOHM_CM_PER_OHM_M = 1e8
 
 
-def _supercell(study: str, tr: pd.DataFrame) -> str:
+def _supercell(study: str) -> str:
     """Lateral cell label from the study name (the tables carry the area, not the cell)."""
     for cell in ("2x2", "3x3", "4x4", "5x5"):
         if f"_{cell}_" in f"_{study}_":
@@ -63,10 +63,10 @@ def regime_table(studies: list[str], root: Path = OUT) -> pd.DataFrame:
     rows = []
     for study in studies:
         path = root / f"{study}_transport.csv"
-        tr = pd.read_csv(path)
+        tr = pd.read_csv(path, dtype={"direction": str})
         if "fano" not in tr or tr["fano"].isna().all():
             raise ValueError(f"{path}: no fano column (written before the Fano factor existed); rerun the study")
-        cell = _supercell(study, tr)
+        cell = _supercell(study)
         for soc, sgrp in tr.groupby("soc"):
             local = {}
             for m, grp in sgrp.groupby("magnetization"):
