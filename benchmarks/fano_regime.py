@@ -17,7 +17,7 @@ nearly open channels (transmission eigenvalue τ ≈ 1), so R(L) is not yet line
 slope is not the bulk ρ. If a share f of the conductance were in τ = 1 channels and the rest
 diffusive, F = (1 − f)/3: the column ``open_share_model`` = 1 − 3F gives that reading.
 
-Usage (from the repository root, docs/validation.md §14.9)::
+Usage (from the repository root, docs/validation.md §14.8)::
 
     python benchmarks/fano_regime.py permalloy_long_111 permalloy_3x3_111_long permalloy_4x4_111 \\
         permalloy_3x3_001_long permalloy_3x3_001_long_nosoc
