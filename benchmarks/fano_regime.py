@@ -113,7 +113,8 @@ def plot(table: pd.DataFrame, path: Path) -> None:
     avg = table[table["magnetization"].isin(["average"]) | ~table["soc"]]
     for i, ((study, soc), grp) in enumerate(avg.groupby(["study", "soc"], sort=False)):
         grp = grp.sort_values("L_nm")
-        label = f"[{grp['direction'].iloc[0]}] {grp['supercell'].iloc[0]}{'' if soc else ', no SOC'}"
+        label = (f"[{grp['direction'].iloc[0]}] {grp['supercell'].iloc[0]}, {grp['n_configs'].max()} conf, "
+                 f"to {grp['L_nm'].max():.0f} nm{'' if soc else ', no SOC'}")
         style = dict(color=f"C{i}", marker="os^Dv"[i % 5], mfc=None if soc else "none", capsize=3, ms=4)
         ax_f.errorbar(grp["L_nm"], grp["fano"], yerr=grp["fano_err"], label=label, **style)
         ax_r.errorbar(grp["L_nm"] - 0.5 * np.r_[np.nan, np.diff(grp["L_nm"])], grp["rho_local_uohm_cm"],
