@@ -6,7 +6,7 @@ alloy_model, ρ∥, ρ⊥, ρ̄, AMR, α (each with ``_err``) and core_hours (th
 time: with nested lengths one sweep per (configuration, magnetisation), whose seconds every
 length row repeats, so the longest row's time is counted once). Rows written before a column
 existed get it from ``--fill`` (e.g. ``alloy_model=supercell``: CPA potentials are the default
-since 2026-12-02).
+since 2026-12-02). Rows labelled ``converged_*`` are kept last.
 
 Usage::
 
@@ -98,6 +98,8 @@ def main() -> None:
     window = tuple(float(v) for v in args.window.split("-")) if args.window else None
     row = headline_row(args.tables, args.label, args.alloy_model, args.supercell, args.kmesh, args.system, window)
     rows = [r for r in old.to_dict("records") if r.get("label") != args.label] + [row]
+    # the converged rows stay last, whatever row is added
+    rows.sort(key=lambda r: str(r.get("label", "")).startswith("converged_"))
     out = pd.DataFrame(rows).reindex(columns=COLUMNS)
     atomic_write(HEADLINE, lambda tmp: out.to_csv(tmp, index=False))
     print(out[["label", "alloy_model", "rho_avg_uohm_cm", "amr", "alpha", "core_hours"]].to_string(index=False))
