@@ -46,17 +46,35 @@ def _supercell(study: str) -> str:
     return "2x2"  # the permalloy_long_* studies
 
 
-def _local_slopes(grp: pd.DataFrame) -> pd.DataFrame:
-    """ρ_loc between consecutive lengths of one (soc, magnetization) group from per-configuration
-    differences of R·A (μΩ·cm; NaN at the first length)."""
-    wide = grp.pivot_table(index="config", columns="L_nm", values="R_ohm_m2")
+def _local_slopes(frame: pd.DataFrame) -> pd.DataFrame:
+    """ρ_loc between consecutive lengths from per-configuration differences of R·A (μΩ·cm; NaN at
+    the first length), for a frame with one R_ohm_m2 per (config, L_nm)."""
+    wide = frame.pivot_table(index="config", columns="L_nm", values="R_ohm_m2")
     lengths = np.array(wide.columns, float)
     d = np.diff(wide.to_numpy(), axis=1) / (np.diff(lengths) * 1e-9) * UOHM_CM_PER_OHM_M  # (n_conf, n_L − 1)
-    n = np.sum(np.isfinite(d), axis=0)
-    mean = np.nanmean(d, axis=0)
-    err = np.nanstd(d, axis=0, ddof=1) / np.sqrt(n)
-    return pd.DataFrame({"L_nm": lengths, "rho_local_uohm_cm": np.r_[np.nan, mean],
-                         "rho_local_uohm_cm_err": np.r_[np.nan, err], "_d": [None] + list(d.T)})
+    err = np.nanstd(d, axis=0, ddof=1) / np.sqrt(np.sum(np.isfinite(d), axis=0))
+    return pd.DataFrame({"L_nm": lengths, "rho_local_uohm_cm": np.r_[np.nan, np.nanmean(d, axis=0)],
+                         "rho_local_uohm_cm_err": np.r_[np.nan, err]})
+
+
+def _length_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per length: configurations, mean ± s.e.m. of F, mean G and the local slope, for a frame
+    with one row (fano, G_e2h, R_ohm_m2) per (config, L)."""
+    stats = frame.groupby(["L_layers", "L_nm"]).agg(
+        n_configs=("config", "nunique"), fano=("fano", "mean"), fano_sd=("fano", "std"),
+        G_e2h=("G_e2h", "mean")).reset_index()
+    stats["fano_err"] = stats.pop("fano_sd") / np.sqrt(stats["n_configs"])
+    return stats.merge(_local_slopes(frame), on="L_nm", how="left")
+
+
+def _average(sgrp: pd.DataFrame) -> pd.DataFrame:
+    """One row per (config, L) for m̄: F and G averaged over ∥ and ⊥, and R·A = (R∥ + 2R⊥)/3, whose
+    slope is ρ̄ = (ρ∥ + 2ρ⊥)/3 (the same configurations in both magnetisations)."""
+    weight = sgrp["magnetization"].map({"par": 1.0, "perp": 2.0})
+    keys = ["L_layers", "L_nm", "config"]
+    avg = sgrp.groupby(keys)[["fano", "G_e2h"]].mean()
+    avg["R_ohm_m2"] = (sgrp["R_ohm_m2"] * weight).groupby([sgrp[k] for k in keys]).sum() / 3.0
+    return avg.reset_index()
 
 
 def regime_table(studies: list[str], root: Path = OUT) -> pd.DataFrame:
@@ -66,36 +84,15 @@ def regime_table(studies: list[str], root: Path = OUT) -> pd.DataFrame:
         tr = pd.read_csv(path, dtype={"direction": str})
         if "fano" not in tr or tr["fano"].isna().all():
             raise ValueError(f"{path}: no fano column (written before the Fano factor existed); rerun the study")
-        cell = _supercell(study)
+        meta = dict(study=study, direction=str(tr["direction"].iloc[0]), supercell=_supercell(study))
         for soc, sgrp in tr.groupby("soc"):
-            local = {}
-            for m, grp in sgrp.groupby("magnetization"):
-                stats = grp.groupby(["L_layers", "L_nm"]).agg(
-                    n_configs=("config", "nunique"), fano=("fano", "mean"), fano_sd=("fano", "std"),
-                    G_e2h=("G_e2h", "mean")).reset_index()
-                stats["fano_err"] = stats.pop("fano_sd") / np.sqrt(stats["n_configs"])
-                loc = _local_slopes(grp)
-                local[m] = loc
-                stats = stats.merge(loc.drop(columns="_d"), on="L_nm", how="left")
+            groups = list(sgrp.groupby("magnetization"))
+            if {"par", "perp"} <= set(sgrp["magnetization"]):
+                groups.append(("average", _average(sgrp)))
+            for m, grp in groups:
+                stats = _length_rows(grp)
                 stats.insert(0, "magnetization", m)
-                rows.append(stats.assign(study=study, direction=str(grp["direction"].iloc[0]), supercell=cell,
-                                         soc=bool(soc)))
-            if {"par", "perp"} <= set(local):
-                # ρ̄_loc = (ρ∥ + 2ρ⊥)/3 per configuration (the same configurations in both)
-                par, perp = local["par"], local["perp"]
-                d = [None if a is None else (a + 2 * b) / 3 for a, b in zip(par["_d"], perp["_d"])]
-                mean = [np.nan if x is None else float(np.nanmean(x)) for x in d]
-                err = [np.nan if x is None else float(np.nanstd(x, ddof=1) / np.sqrt(np.sum(np.isfinite(x))))
-                       for x in d]
-                f = sgrp.groupby(["L_layers", "L_nm"]).agg(fano=("fano", "mean"), G_e2h=("G_e2h", "mean"),
-                                                          n_configs=("config", "nunique")).reset_index()
-                f["fano_err"] = (sgrp.groupby(["L_layers", "config"])["fano"].mean().groupby("L_layers").std().to_numpy()
-                                 / np.sqrt(f["n_configs"].to_numpy()))
-                f = f.merge(pd.DataFrame({"L_nm": par["L_nm"], "rho_local_uohm_cm": mean,
-                                          "rho_local_uohm_cm_err": err}), on="L_nm", how="left")
-                f.insert(0, "magnetization", "average")
-                rows.append(f.assign(study=study, direction=str(sgrp["direction"].iloc[0]), supercell=cell,
-                                     soc=bool(soc)))
+                rows.append(stats.assign(soc=bool(soc), **meta))
     out = pd.concat(rows, ignore_index=True)
     out["open_share_model"] = 1.0 - out["fano"] / FANO_DIFFUSIVE
     cols = ["study", "direction", "supercell", "soc", "magnetization", "L_layers", "L_nm", "n_configs",
