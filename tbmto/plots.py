@@ -254,9 +254,10 @@ def fano_length(transport: pd.DataFrame, fits: pd.DataFrame, summary: pd.DataFra
 
     systems = list(dict.fromkeys(transport["system"]))
     fig, axes = _grid(len(systems))
-    values = transport["fano"] if "fano" in transport.columns else pd.Series(np.nan, index=transport.index)
+    if "fano" not in transport.columns:
+        transport = transport.assign(fano=np.nan)
     for ax, system in zip(axes, systems):
-        sub = transport.assign(fano=values)[transport["system"] == system]
+        sub = transport[transport["system"] == system]
         for (m, soc), grp in sub.groupby(["magnetization", "soc"], sort=True):
             grp = grp[np.isfinite(grp["fano"])]
             if not grp.empty:

@@ -21,15 +21,21 @@ E = 0.6
 W = 1.6  # box disorder of width W (units of the hopping)
 
 
-def _strip_sweep(width, lengths, seed):
-    """(noise, T) of the first L columns of one disordered strip for every L (one sweep)."""
+def _nested_strip(width, lengths, seed):
+    """One disordered strip of lengths[-1] columns and its nested results for every L: (lead,
+    on-site blocks, list of SMatrixResult)."""
     h, v = strip_blocks(width)
     lead = lead_modes(h, v, E)
     rng = np.random.default_rng(seed)
     trunk = [h + np.diag(rng.uniform(-W / 2, W / 2, width)) for _ in range(lengths[-1])]
     res = smatrix_nested(lead, trunk, [v] * len(trunk), [Branch(at=L, h=[h], v=[v, v], right=lead)
                                                           for L in lengths])
-    return np.array([[r.noise_trace(), r.transmission()] for r in res])
+    return lead, trunk, res
+
+
+def _strip_sweep(width, lengths, seed):
+    """(noise, T) of the first L columns of one disordered strip for every L (one sweep)."""
+    return np.array([[r.noise_trace(), r.transmission()] for r in _nested_strip(width, lengths, seed)[2]])
 
 
 def test_single_channel_noise_is_T_times_one_minus_T():
@@ -69,11 +75,7 @@ def test_fano_factor_ballistic_diffusive_localised():
 def test_nested_noise_equals_independent_solves():
     width, lengths = 12, (4, 17, 40)
     h, v = strip_blocks(width)
-    lead = lead_modes(h, v, E)
-    rng = np.random.default_rng(3)
-    trunk = [h + np.diag(rng.uniform(-W / 2, W / 2, width)) for _ in range(lengths[-1])]
-    nested = smatrix_nested(lead, trunk, [v] * len(trunk), [Branch(at=L, h=[h], v=[v, v], right=lead)
-                                                             for L in lengths])
+    lead, trunk, nested = _nested_strip(width, lengths, seed=3)
     for L, r in zip(lengths, nested):
         alone = smatrix_from_modes(lead, lead, trunk[:L] + [h], [v] * (L + 2))
         assert r.noise_trace() == pytest.approx(alone.noise_trace(), rel=1e-10)
